@@ -1,0 +1,44 @@
+"""The `evalkit` command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from evalkit import __version__
+from evalkit.cli.suite import suite
+from evalkit.errors import EvalkitError, ProblemsFound
+
+
+class EvalkitGroup(click.Group):
+    """A click group that turns evalkit's own errors into one-line messages and exit codes.
+
+    Bugs are not EvalkitError and keep their traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProblemsFound as e:
+            for problem in e.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"error: {e.summary}", err=True)
+            sys.exit(e.exit_code)
+        except EvalkitError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(e.exit_code)
+
+
+@click.group(cls=EvalkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="evalkit")
+def cli() -> None:
+    """Build versioned domain evaluation suites and benchmark LLMs on them."""
+
+
+cli.add_command(suite)
+
+
+def main() -> None:
+    cli(prog_name="evalkit")

@@ -1,0 +1,58 @@
+"""Exporting a published version as JSONL, parquet, a Hugging Face dataset, or a draft."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from evalkit.errors import ImmutableError
+from evalkit.suite.draft import write_draft, write_items_jsonl
+from evalkit.suite.items import ItemBase
+from evalkit.suite.store import SuiteVersion
+
+ExportFormat = Literal["jsonl", "parquet", "hf", "draft"]
+EXPORT_FORMATS: tuple[str, ...] = ExportFormat.__args__  # type: ignore[attr-defined]
+
+# Arrow needs one type per column; these vary in shape from item to item (extraction fields
+# have item-specific keys; format specs are a union), so they travel as JSON text.
+_JSON_TEXT_FIELDS = ("fields", "format")
+
+
+def item_to_row(item: ItemBase) -> dict[str, Any]:
+    """A flat, Arrow-friendly row; `evalkit suite import` reads it back unchanged."""
+    row = item.model_dump(mode="json")
+    for name in _JSON_TEXT_FIELDS:
+        if row.get(name) is not None:
+            row[name] = json.dumps(row[name], ensure_ascii=False)
+    return row
+
+
+def _dataset(version: SuiteVersion) -> Any:
+    from datasets import Dataset
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()
+    rows = [item_to_row(item) for item in version.items]
+    # from_list takes its columns from the first row; tasks have different fields, so every
+    # row gets every column (None where the task has no such field).
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    return Dataset.from_list([{c: row.get(c) for c in columns} for row in rows])
+
+
+def export_version(version: SuiteVersion, fmt: ExportFormat, out: Path) -> Path:
+    """Write `version` to `out` in `fmt`; never overwrites an existing file or folder."""
+    if out.exists() and (out.is_file() or any(out.iterdir())):
+        raise ImmutableError(f"{out}: already exists; choose a new --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "jsonl":
+        write_items_jsonl(out, version.items)
+    elif fmt == "parquet":
+        _dataset(version).to_parquet(str(out))
+    elif fmt == "hf":
+        _dataset(version).save_to_disk(str(out))
+    elif fmt == "draft":
+        write_draft(out, version.spec, version.items)
+    else:  # pragma: no cover - guarded by the CLI's choice list
+        raise ValueError(f"unknown export format {fmt!r}")
+    return out

@@ -1,0 +1,61 @@
+"""The suite specification: what a suite measures and how its items are put to a model."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from evalkit.suite.items import TaskType
+from evalkit.templating import check_template
+
+SUITE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Goal(_Strict):
+    """One capability the suite is meant to measure."""
+
+    capability: str = Field(min_length=1, description="domain_knowledge, task_completion, ...")
+    description: str = Field(min_length=1, description="What good looks like, in a sentence.")
+
+
+class TaskConfig(_Strict):
+    """How items of one task type are prompted and scored.
+
+    Templates are Jinja, rendered in a sandbox with the item's fields as variables
+    (`question`, `choices`, `letters`, `text`, `labels`, `messages`, ...).
+    """
+
+    instruction: str = Field(description="Said once, before few-shot exemplars (base models).")
+    prompt: str = Field(
+        description="Base-model completion prompt for one item; ends where the answer starts."
+    )
+    target: str = Field(description="The gold answer as written after `prompt` in an exemplar.")
+    chat: str = Field(description="The user turn for chat models.")
+    system: str | None = Field(default=None, description="Optional system prompt for chat models.")
+    fewshot: int = Field(default=3, ge=0, le=32, description="Dev exemplars in a base prompt.")
+    stop: list[str] = Field(
+        default_factory=lambda: ["\n\n"], description="Stop sequences for base completions."
+    )
+    metrics: list[str] = Field(min_length=1, description="Default metrics for this task.")
+
+    @field_validator("instruction", "prompt", "target", "chat", "system")
+    @classmethod
+    def _template_parses(cls, v: str | None) -> str | None:
+        if v is not None:
+            check_template(v)
+        return v
+
+
+class SuiteSpec(_Strict):
+    """Everything about a suite except its items: goals, guidelines, prompts, metrics."""
+
+    name: str = Field(pattern=SUITE_NAME_PATTERN, description="Lower-case suite name.")
+    description: str = Field(min_length=1)
+    guidelines: str = Field(min_length=1, description="Annotation guidelines, Markdown.")
+    goals: list[Goal] = Field(min_length=1)
+    tasks: dict[TaskType, TaskConfig] = Field(
+        min_length=1, description="Prompting and metrics per task type used by the suite."
+    )
