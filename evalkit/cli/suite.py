@@ -113,13 +113,15 @@ def _validate_path(path: Path, threshold: float) -> str:
             raise ProblemsFound(problems, f"{path}: {len(problems)} problem(s)")
         return f"{path}: ok, draft of {draft.spec.name!r}, {_counts_line(draft.plain_items)}"
     if path.is_dir():
-        store = SuiteStore(path.parent)
-        versions = store.versions(path.name)
-        if not versions:
-            raise NotFoundError(
-                f"{path}: not a draft (no {SPEC_FILE}), a version or a suite folder"
-            )
-        return "\n".join(_validate_path(path / v, threshold) for v in versions)
+        versions = SuiteStore(path.parent).versions(path.name)
+        if versions:  # a suite folder: every version
+            return "\n".join(_validate_path(path / v, threshold) for v in versions)
+        names = SuiteStore(path).names()
+        if names:  # a store root: every suite
+            return "\n".join(_validate_path(path / name, threshold) for name in names)
+        raise NotFoundError(
+            f"{path}: not a draft (no {SPEC_FILE}), a version, a suite or a suites folder"
+        )
     if path.is_file():
         located, problems = read_items_jsonl(path)
         problems += check_items(located, None, threshold)

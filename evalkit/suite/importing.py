@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evalkit.errors import NotFoundError, Problem, ProblemsFound, UsageError
+from evalkit.errors import EvalkitError, NotFoundError, Problem, ProblemsFound, UsageError
 from evalkit.suite.checks import check_items
 from evalkit.suite.items import LETTERS
 from evalkit.suite.records import LocatedItem, parse_item, problems_from_validation_error
@@ -132,7 +132,12 @@ def read_rows(
     elif fmt == "excel":
         import pandas as pd
 
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+        try:
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+        except ImportError:
+            raise EvalkitError(
+                f"{path}: reading Excel files needs openpyxl: pip install 'evalkit[app]'"
+            ) from None
         for i, row in enumerate(frame.to_dict(orient="records")):
             yield f"{path}:row {i + 2}", row  # row 1 is the header, as Excel numbers it
     elif fmt == "parquet":

@@ -135,3 +135,17 @@ def test_hash_ignores_formatting_but_not_content(draft_dir: Path, tmp_path: Path
     assert h == content_hash(reordered.spec, reordered.plain_items)
     assert h == content_hash(with_defaults.spec, with_defaults.plain_items)
     assert h != content_hash(changed.spec, changed.plain_items)
+
+
+def test_concurrent_publisher_of_the_same_version_loses_cleanly(
+    store: SuiteStore, draft_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.publish(load_draft(draft_dir), author="first", changelog="one")
+    original = (store.root / "mini" / "v1" / "manifest.json").read_bytes()
+    other = load_draft(write_draft(tmp_path / "o", items=[{**ITEMS[0], "answer": "A"}, *ITEMS[1:]]))
+    # The second publisher checked before the first one's rename landed: it also picks v1.
+    monkeypatch.setattr(store, "versions", lambda name: [])
+    with pytest.raises(ImmutableError, match="published by someone else meanwhile"):
+        store.publish(other, author="second", changelog="two")
+    assert (store.root / "mini" / "v1" / "manifest.json").read_bytes() == original
+    assert [p.name for p in (store.root / "mini").iterdir()] == ["v1"]
