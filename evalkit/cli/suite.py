@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 
 from evalkit.errors import NotFoundError, ProblemsFound, UsageError
 from evalkit.suite.checks import NEAR_DUPLICATE_THRESHOLD, check_items
-from evalkit.suite.diff import SuiteDiff, diff_versions
+from evalkit.suite.diff import FieldChange, SuiteDiff, diff_versions
 from evalkit.suite.draft import (
     ITEMS_FILE,
     SPEC_FILE,
@@ -286,6 +287,41 @@ def _short(value: Any, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _common_prefix_length(a: str, b: str) -> int:
+    return next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+
+
+def _changed_span(old: str, new: str, context: int = 24) -> tuple[str, str]:
+    """The differing middle of two long strings with a little context, for a readable diff."""
+    prefix = _common_prefix_length(old, new)
+    suffix = _common_prefix_length(old[prefix:][::-1], new[prefix:][::-1])
+    start = max(0, prefix - context)
+
+    def cut(s: str) -> str:
+        end = min(len(s), len(s) - suffix + context)
+        return ("…" if start else "") + s[start:end] + ("…" if end < len(s) else "")
+
+    return cut(old), cut(new)
+
+
+def _print_change(change: FieldChange) -> None:
+    old, new = change.old, change.new
+    if isinstance(old, str) and isinstance(new, str) and "\n" in old + new:
+        click.echo(f"    {change.path}: (lines changed)")
+        lines = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
+        for line in lines:
+            if line[:1] in "+-" and not line.startswith(("+++", "---")):
+                click.echo(f"      {line}")
+    elif isinstance(old, str) and isinstance(new, str) and max(len(old), len(new)) > 70:
+        old, new = _changed_span(old, new)
+        click.echo(f"    {change.path}: {json.dumps(old, ensure_ascii=False)}")
+        click.echo(f"    {' ' * len(change.path)}  -> {json.dumps(new, ensure_ascii=False)}")
+    else:
+        click.echo(f"    {change.path}: {_short(old)} -> {_short(new)}")
+
+
 def _print_diff(diff: SuiteDiff) -> None:
     click.echo(f"{diff.old_ref} -> {diff.new_ref}")
     click.echo(f"added ({len(diff.added)}): {', '.join(diff.added) or '-'}")
@@ -294,10 +330,10 @@ def _print_diff(diff: SuiteDiff) -> None:
     for change in diff.changed:
         click.echo(f"  {change.id}")
         for c in change.changes:
-            click.echo(f"    {c.path}: {_short(c.old)} -> {_short(c.new)}")
+            _print_change(c)
     click.echo(f"suite spec changed ({len(diff.spec_changes)}):")
     for c in diff.spec_changes:
-        click.echo(f"    {c.path}: {_short(c.old)} -> {_short(c.new)}")
+        _print_change(c)
 
 
 @suite.command()
