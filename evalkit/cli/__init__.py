@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from evalkit import __version__
+from evalkit.cli.run import run
 from evalkit.cli.suite import suite
 from evalkit.errors import EvalkitError, ProblemsFound
 
@@ -38,6 +39,7 @@ def cli() -> None:
 
 
 cli.add_command(suite)
+cli.add_command(run)
 
 
 def main() -> None:

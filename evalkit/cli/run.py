@@ -1,0 +1,42 @@
+"""`evalkit run KEY=VALUE ...`: generate answers for suites × models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from evalkit.runner.config import compose_run_config, config_help
+
+
+class _RunCommand(click.Command):
+    """Lists every configuration key with its default under --help."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Keys (KEY=VALUE; lists as [a,b])"):
+            formatter.write_dl(
+                [(key, f"{help_} [default: {default}]") for key, default, help_ in config_help()]
+            )
+        formatter.write_paragraph()
+        formatter.write_text(
+            "Example: evalkit run suite=[legal,general] model=[base,chat] max_new_tokens=64"
+        )
+
+
+@click.command(cls=_RunCommand, context_settings={"ignore_unknown_options": True})
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file of keys; KEY=VALUE arguments override it.",
+)
+def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
+    """Generate answers for suites × models, cached, and record the run.
+
+    Models are names of configs in models_dir (models/NAME.yaml) or model folders.
+    """
+    from evalkit.runner.run import execute_run
+
+    config = compose_run_config(list(overrides), config_file)
+    execute_run(config)
