@@ -1,0 +1,160 @@
+"""Any OpenAI-compatible server (e.g. `vllm serve`), by base URL.
+
+Requests go out concurrently with bounded parallelism (`concurrency=`); the client retries
+transient failures (connection errors, 429, 5xx) with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from evalkit.backends.base import (
+    Backend,
+    BackendOptions,
+    Generation,
+    GenerationRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    backend,
+)
+from evalkit.errors import EvalkitError, UsageError
+from evalkit.runner.models import ModelSpec
+
+T = TypeVar("T")
+_RETRIES = 5
+
+
+class OpenAIServerBackend:
+    def __init__(self, model: ModelSpec, options: BackendOptions) -> None:
+        try:
+            import openai
+        except ImportError:
+            raise EvalkitError(
+                "backend=openai needs the openai package: pip install openai"
+            ) from None
+        if not options.base_url:
+            raise UsageError("backend=openai needs base_url=http://host:port/v1")
+        self._openai = openai
+        self.spec = model
+        self.options = options
+        # The server knows the model by the name it was started with (`vllm serve PATH`
+        # registers PATH); `engine.served_name` in the model config overrides.
+        self.served_name = model.engine.get("served_name", model.path)
+        self._api_key = os.environ.get("OPENAI_API_KEY", "EMPTY")
+
+    def _run(self, jobs: Sequence[Callable[[Any], Awaitable[T]]]) -> list[T]:
+        async def main() -> list[T]:
+            client = self._openai.AsyncOpenAI(
+                base_url=self.options.base_url,
+                api_key=self._api_key,
+                max_retries=_RETRIES,
+                timeout=600.0,
+            )
+            limit = asyncio.Semaphore(self.options.concurrency)
+
+            async def bounded(job: Callable[[Any], Awaitable[T]]) -> T:
+                async with limit:
+                    return await job(client)
+
+            try:
+                return await asyncio.gather(*(bounded(job) for job in jobs))
+            finally:
+                await client.close()
+
+        try:
+            return asyncio.run(main())
+        except self._openai.APIConnectionError as e:
+            raise EvalkitError(f"cannot reach {self.options.base_url}: {e}") from None
+        except self._openai.APIStatusError as e:
+            raise EvalkitError(
+                f"{self.options.base_url} answered {e.status_code}: {e.message}"
+            ) from None
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        def job(request: GenerationRequest) -> Callable[[Any], Awaitable[Generation]]:
+            s = request.sampling
+            common = {
+                "model": self.served_name,
+                "max_tokens": s.max_new_tokens,
+                "temperature": s.temperature,
+                "top_p": s.top_p,
+                "seed": s.seed,
+                "stop": list(s.stop) or None,
+            }
+
+            async def call(client: Any) -> Generation:
+                began = time.perf_counter()
+                if request.prompt.text is not None:
+                    r = await client.completions.create(prompt=request.prompt.text, **common)
+                    text = r.choices[0].text
+                else:
+                    messages = [
+                        {"role": role, "content": c} for role, c in request.prompt.messages or ()
+                    ]
+                    r = await client.chat.completions.create(messages=messages, **common)
+                    text = r.choices[0].message.content or ""
+                usage = r.usage
+                return Generation(
+                    text=text,
+                    prompt_tokens=usage.prompt_tokens if usage else 0,
+                    output_tokens=usage.completion_tokens if usage else 0,
+                    finish_reason=r.choices[0].finish_reason or "",
+                    seconds=time.perf_counter() - began,
+                )
+
+            return call
+
+        return self._run([job(r) for r in requests])
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        if any(r.prompt.text is None for r in requests):
+            raise UsageError(
+                "backend=openai scores log-likelihood only for completion prompts; "
+                "use mcq_mode=generate for chat models on a server"
+            )
+
+        def job(request: LoglikelihoodRequest) -> Callable[[Any], Awaitable[Loglikelihood]]:
+            async def call(client: Any) -> Loglikelihood:
+                text = (request.prompt.text or "") + request.continuation
+                r = await client.completions.create(
+                    model=self.served_name,
+                    prompt=text,
+                    max_tokens=1,
+                    echo=True,
+                    logprobs=1,
+                    temperature=0.0,
+                )
+                lp = r.choices[0].logprobs
+                # Continuation tokens: those whose text offset starts at or after its start.
+                boundary = len(request.prompt.text or "")
+                chosen = [
+                    (tok, p, top)
+                    for tok, p, off, top in zip(
+                        lp.tokens, lp.token_logprobs, lp.text_offset, lp.top_logprobs, strict=False
+                    )
+                    if off >= boundary and off < len(text)
+                ]
+                total = sum(p for _, p, _ in chosen if p is not None)
+                greedy = all(top and max(top, key=top.get) == tok for tok, _, top in chosen)
+                return Loglikelihood(float(total), len(chosen), greedy)
+
+            return call
+
+        return self._run([job(r) for r in requests])
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "engine": "openai-compatible server",
+            "base_url": self.options.base_url,
+            "served_name": self.served_name,
+            "openai": self._openai.__version__,
+        }
+
+
+@backend("openai")
+def openai_backend(model: ModelSpec, options: BackendOptions) -> Backend:
+    return OpenAIServerBackend(model, options)

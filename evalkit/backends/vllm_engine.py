@@ -1,0 +1,166 @@
+"""vLLM's offline engine (`vllm.LLM`): the default backend.
+
+- Every prompt of a batch goes to the engine in one call, so continuous batching does its work.
+- Sampling parameters are always explicit; `generation_config="vllm"` stops the checkpoint's
+  generation_config.json from silently changing them.
+- Chat prompts go through `LLM.chat`, which renders the tokenizer's chat template without
+  adding a second BOS (rendering to text and calling `generate` would add one).
+- Option log-likelihoods come from prompt log-probabilities over context + continuation ids.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from evalkit.backends.base import (
+    Backend,
+    BackendOptions,
+    Generation,
+    GenerationRequest,
+    Loglikelihood,
+    LoglikelihoodRequest,
+    backend,
+)
+from evalkit.backends.tokens import continuation_split
+from evalkit.errors import EvalkitError
+from evalkit.prompts import Prompt
+from evalkit.runner.models import ModelSpec
+
+# On the CPU backend the KV cache is carved out of RAM; without a bound, vLLM asks for most of a
+# NUMA node and refuses to start when other processes hold memory. GiB; the user's value wins.
+_CPU_KVCACHE_GIB = "2"
+
+
+def _on_cpu() -> bool:
+    try:
+        import torch
+
+        return not torch.cuda.is_available()
+    except ImportError:  # pragma: no cover - vllm always brings torch
+        return True
+
+
+class VLLMBackend:
+    def __init__(self, model: ModelSpec, options: BackendOptions) -> None:
+        if _on_cpu():
+            os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", _CPU_KVCACHE_GIB)
+        try:
+            import vllm
+        except ImportError:
+            raise EvalkitError(
+                "backend=vllm needs vLLM: pip install 'evalkit[cpu]' (CPU) or 'evalkit[gpu]'; "
+                "or use backend=hf"
+            ) from None
+        self._vllm = vllm
+        self.spec = model
+        engine_args: dict[str, Any] = {
+            "model": model.path,
+            "dtype": model.dtype,
+            "seed": options.seed,
+            "trust_remote_code": model.trust_remote_code,
+            "generation_config": "vllm",
+            **model.engine,
+        }
+        try:
+            self.llm = vllm.LLM(**engine_args)
+        except (ValueError, RuntimeError, OSError) as e:
+            raise EvalkitError(f"vLLM could not load {model.path}: {e}") from None
+        self.tokenizer = self.llm.get_tokenizer()
+
+    def _params(self, request: GenerationRequest) -> Any:
+        s = request.sampling
+        return self._vllm.SamplingParams(
+            n=1,
+            max_tokens=s.max_new_tokens,
+            temperature=s.temperature,
+            top_p=s.top_p,
+            seed=s.seed,
+            stop=list(s.stop) or None,
+        )
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        results: list[Generation | None] = [None] * len(requests)
+        text_idx = [i for i, r in enumerate(requests) if r.prompt.text is not None]
+        chat_idx = [i for i, r in enumerate(requests) if r.prompt.text is None]
+        for indices, is_chat in ((text_idx, False), (chat_idx, True)):
+            if not indices:
+                continue
+            params = [self._params(requests[i]) for i in indices]
+            began = time.perf_counter()
+            if is_chat:
+                conversations = [_messages(requests[i].prompt) for i in indices]
+                outputs = self.llm.chat(
+                    conversations, params, use_tqdm=False, add_generation_prompt=True
+                )
+            else:
+                outputs = self.llm.generate(
+                    [requests[i].prompt.text for i in indices], params, use_tqdm=False
+                )
+            elapsed = time.perf_counter() - began
+            total_tokens = sum(len(o.outputs[0].token_ids) for o in outputs) or 1
+            for i, out in zip(indices, outputs, strict=True):
+                completion = out.outputs[0]
+                results[i] = Generation(
+                    text=completion.text,
+                    prompt_tokens=len(out.prompt_token_ids or ()),
+                    output_tokens=len(completion.token_ids),
+                    finish_reason=str(completion.finish_reason),
+                    seconds=elapsed * len(completion.token_ids) / total_tokens,
+                    token_ids=list(completion.token_ids),
+                )
+        return [r for r in results if r is not None]
+
+    def _context_ids(self, prompt: Prompt) -> list[int]:
+        if prompt.text is not None:
+            return self.tokenizer(prompt.text, add_special_tokens=True)["input_ids"]
+        return list(
+            self.tokenizer.apply_chat_template(
+                _messages(prompt), add_generation_prompt=True, tokenize=True, return_dict=False
+            )
+        )
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        from vllm.inputs import TokensPrompt
+
+        splits = [
+            continuation_split(self.tokenizer, self._context_ids(r.prompt), r.continuation)
+            for r in requests
+        ]
+        params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
+        outputs = self.llm.generate(
+            [TokensPrompt(prompt_token_ids=ids) for ids, _ in splits], params, use_tqdm=False
+        )
+        results = []
+        for (ids, n), out in zip(splits, outputs, strict=True):
+            total, greedy = 0.0, True
+            for position in range(len(ids) - n, len(ids)):
+                entry = out.prompt_logprobs[position][ids[position]]
+                total += entry.logprob
+                greedy = greedy and entry.rank == 1
+            results.append(Loglikelihood(total, n, greedy))
+        return results
+
+    def describe(self) -> dict[str, Any]:
+        import torch
+        import transformers
+
+        return {
+            "engine": "vllm",
+            "vllm": self._vllm.__version__,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "device": "cpu" if _on_cpu() else torch.cuda.get_device_name(0),
+            "kv_cache_gib_cpu": os.environ.get("VLLM_CPU_KVCACHE_SPACE") if _on_cpu() else None,
+        }
+
+
+def _messages(prompt: Prompt) -> list[dict[str, str]]:
+    return [{"role": role, "content": content} for role, content in prompt.messages or ()]
+
+
+@backend("vllm")
+def vllm_backend(model: ModelSpec, options: BackendOptions) -> Backend:
+    return VLLMBackend(model, options)
