@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ITEMS, snapshot, write_draft
 
+from drafts import ITEMS, snapshot, write_draft
 from evalkit.cli import cli
 
 BROKEN = Path(__file__).parents[1] / "suite" / "data" / "broken_items.jsonl"

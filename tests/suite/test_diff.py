@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ITEMS, SPEC, write_draft
-
+from drafts import ITEMS, SPEC, write_draft
 from evalkit.suite.diff import FieldChange, diff_versions
 from evalkit.suite.draft import read_draft
 from evalkit.suite.store import SuiteStore

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_draft
 
+from drafts import write_draft
 from evalkit.suite.draft import read_draft
 from evalkit.suite.exporting import export_version
 from evalkit.suite.importing import ColumnMapping, import_items

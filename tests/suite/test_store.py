@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ITEMS, write_draft
 
+from drafts import ITEMS, write_draft
 from evalkit.errors import ImmutableError, IntegrityError, NotFoundError, UsageError
 from evalkit.suite.draft import SuiteDraft, read_draft
 from evalkit.suite.manifest import content_hash

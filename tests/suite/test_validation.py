@@ -5,8 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import ITEMS, SPEC, snapshot, write_draft
-
+from drafts import ITEMS, SPEC, snapshot, write_draft
 from evalkit.suite.checks import check_items, near_duplicate_pairs
 from evalkit.suite.draft import read_draft, read_items_jsonl
 

@@ -1,0 +1,144 @@
+"""Planning a run: which items, which prompts, which requests, and their cache keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from evalkit.backends.base import GenerationRequest, LoglikelihoodRequest, Sampling
+from evalkit.cache import cache_key
+from evalkit.prompts import Prompt, build_prompts, choose_exemplars
+from evalkit.runner.config import RunConfig
+from evalkit.runner.models import ModelSpec, chat_template_of
+from evalkit.suite.items import ClassificationItem, ItemBase, MCQItem
+from evalkit.suite.store import SuiteVersion
+from evalkit.templating import render_template
+
+RequestKind = Literal["generate", "loglikelihood"]
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One engine request for one item; `option` is set for log-likelihood requests."""
+
+    item_id: str
+    kind: RequestKind
+    key: str
+    generation: GenerationRequest | None = None
+    loglikelihood: LoglikelihoodRequest | None = None
+    option: str | None = None
+
+
+def select_items(version: SuiteVersion, config: RunConfig) -> list[ItemBase]:
+    """Test items, filtered by tags, then the first `limit`."""
+    items = [item for item in version.items if item.split == "test"]
+    if config.tags:
+        wanted = set(config.tags)
+        items = [item for item in items if wanted & set(item.tags)]
+    return items[: config.limit] if config.limit else items
+
+
+def _options(item: ItemBase) -> list[str]:
+    if isinstance(item, MCQItem):
+        return item.letters
+    if isinstance(item, ClassificationItem):
+        return list(item.labels)
+    return []
+
+
+def _continuation(version: SuiteVersion, item: ItemBase, option: str, prompt: Prompt) -> str:
+    """The option as the answer would follow the prompt: the suite's target template for base
+    prompts (" B" after "Answer:"), the bare option for chat (the assistant turn starts fresh)."""
+    if prompt.format == "chat":
+        return option
+    field = "answer" if isinstance(item, MCQItem) else "label"
+    context = {**item.template_context(), field: option}
+    return render_template(version.spec.tasks[item.task].target, context)  # type: ignore[index]
+
+
+def plan_requests(
+    model: ModelSpec,
+    fingerprint: str,
+    backend_name: str,
+    version: SuiteVersion,
+    items: list[ItemBase],
+    config: RunConfig,
+) -> tuple[list[Prompt], list[PlannedRequest]]:
+    """Prompts per item and the engine requests (generation and/or option scoring) they need."""
+    prompts = build_prompts(
+        version.spec,
+        items,
+        version.items,
+        model.effective_prompt_format,
+        config.seed,
+        config.fewshot,
+    )
+    planned = []
+    for item, prompt in zip(items, prompts, strict=True):
+        options = _options(item)
+        if config.mcq_mode != "loglikelihood" or not options:
+            sampling = Sampling(
+                max_new_tokens=config.max_new_tokens,
+                temperature=config.temperature,
+                top_p=config.top_p,
+                seed=config.seed,
+                stop=prompt.stop,
+            )
+            key = cache_key(fingerprint, backend_name, sampling.as_dict(), prompt.key())
+            planned.append(
+                PlannedRequest(item.id, "generate", key, GenerationRequest(prompt, sampling))
+            )
+        if config.mcq_mode != "generate":
+            for option in options:
+                continuation = _continuation(version, item, option, prompt)
+                key = cache_key(
+                    fingerprint, backend_name, {"loglikelihood": continuation}, prompt.key()
+                )
+                request = LoglikelihoodRequest(prompt, continuation)
+                planned.append(
+                    PlannedRequest(
+                        item.id, "loglikelihood", key, loglikelihood=request, option=option
+                    )
+                )
+    return prompts, planned
+
+
+def template_record(
+    model: ModelSpec, version: SuiteVersion, items: list[ItemBase], config: RunConfig
+) -> dict:
+    """What decides the prompt text, and its hash: suite templates, exemplars, chat template."""
+    tasks = sorted({item.task for item in items})
+    record: dict = {
+        "prompt_format": model.effective_prompt_format,
+        "tasks": {t: version.spec.tasks[t].model_dump(mode="json") for t in tasks},  # type: ignore[index]
+    }
+    if model.effective_prompt_format == "base":
+        record["exemplars"] = {
+            f"{item.task}/{item.language}": [
+                e.id
+                for e in choose_exemplars(
+                    version.items,
+                    item.task,
+                    item.language,
+                    config.fewshot
+                    if config.fewshot is not None
+                    else version.spec.tasks[item.task].fewshot,  # type: ignore[index]
+                    config.seed,
+                )
+            ]
+            for item in items
+        }
+    else:
+        record["chat_template"] = chat_template_of_path(model)
+    digest = hashlib.sha256(
+        json.dumps(record, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
+    return {"sha256": digest, **record}
+
+
+def chat_template_of_path(model: ModelSpec) -> str | None:
+    from pathlib import Path
+
+    return chat_template_of(Path(model.path))
