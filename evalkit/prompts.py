@@ -58,15 +58,22 @@ def choose_exemplars(
     return pool[:k]
 
 
-def render_base_prompt(config: TaskConfig, item: ItemBase, exemplars: Sequence[ItemBase]) -> str:
-    """Instruction, exemplars (prompt + target each), then the item's prompt."""
-    parts = [render_template(config.instruction, item.template_context()).strip()]
+def render_exemplars(config: TaskConfig, exemplars: Sequence[ItemBase]) -> list[str]:
+    """Each exemplar as its prompt followed by its gold answer."""
+    rendered = []
     for example in exemplars:
         context = example.template_context()
-        parts.append(
+        rendered.append(
             render_template(config.prompt, context) + render_template(config.target, context)
         )
-    parts.append(render_template(config.prompt, item.template_context()))
+    return rendered
+
+
+def render_base_prompt(config: TaskConfig, item: ItemBase, exemplars: Sequence[str]) -> str:
+    """Instruction, rendered exemplars, then the item's prompt."""
+    context = item.template_context()
+    parts = [render_template(config.instruction, context).strip(), *exemplars]
+    parts.append(render_template(config.prompt, context))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -95,7 +102,8 @@ def build_prompts(
 ) -> list[Prompt]:
     """One prompt per item, in item order."""
     prompts = []
-    exemplar_cache: dict[tuple[str, str], list[ItemBase]] = {}
+    # Exemplars are the same for every item of a (task, language): choose and render them once.
+    exemplar_cache: dict[tuple[str, str], list[str]] = {}
     for item in items:
         config = spec.tasks[item.task]  # type: ignore[index]
         if prompt_format == "chat":
@@ -104,7 +112,8 @@ def build_prompts(
         key = (item.task, item.language)
         if key not in exemplar_cache:
             k = config.fewshot if fewshot is None else fewshot
-            exemplar_cache[key] = choose_exemplars(dev_items, item.task, item.language, k, seed)
+            chosen = choose_exemplars(dev_items, item.task, item.language, k, seed)
+            exemplar_cache[key] = render_exemplars(config, chosen)
         text = render_base_prompt(config, item, exemplar_cache[key])
         prompts.append(Prompt(item.id, "base", text=text, stop=tuple(config.stop)))
     return prompts

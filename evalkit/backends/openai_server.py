@@ -129,15 +129,12 @@ class OpenAIServerBackend:
                     temperature=0.0,
                 )
                 lp = r.choices[0].logprobs
-                # Continuation tokens: those whose text offset starts at or after its start.
-                boundary = len(request.prompt.text or "")
-                chosen = [
-                    (tok, p, top)
-                    for tok, p, off, top in zip(
-                        lp.tokens, lp.token_logprobs, lp.text_offset, lp.top_logprobs, strict=False
-                    )
-                    if off >= boundary and off < len(text)
-                ]
+                # The echoed prompt comes first (usage.prompt_tokens of them), then the one
+                # generated token. Text offsets cannot be trusted (the echo may include a
+                # decoded BOS), so the continuation is the shortest token suffix spelling it.
+                prompt = list(zip(lp.tokens, lp.token_logprobs, lp.top_logprobs, strict=False))
+                prompt = prompt[: r.usage.prompt_tokens]
+                chosen = _suffix_spelling(prompt, request.continuation)
                 total = sum(p for _, p, _ in chosen if p is not None)
                 greedy = all(top and max(top, key=top.get) == tok for tok, _, top in chosen)
                 return Loglikelihood(float(total), len(chosen), greedy)
@@ -153,6 +150,23 @@ class OpenAIServerBackend:
             "served_name": self.served_name,
             "openai": self._openai.__version__,
         }
+
+
+def _suffix_spelling(
+    tokens: list[tuple[str, Any, Any]], continuation: str
+) -> list[tuple[str, Any, Any]]:
+    """The last k tokens whose text is exactly `continuation`."""
+    text = ""
+    for k in range(1, len(tokens) + 1):
+        text = tokens[-k][0] + text
+        if text == continuation:
+            return tokens[-k:]
+        if len(text) >= len(continuation) + 16:
+            break
+    raise EvalkitError(
+        f"the server's tokens do not end with the continuation {continuation!r} "
+        "(tokenisation merged it with the prompt); score this model with backend=vllm or hf"
+    )
 
 
 @backend("openai")

@@ -115,21 +115,12 @@ def template_record(
         "tasks": {t: version.spec.tasks[t].model_dump(mode="json") for t in tasks},  # type: ignore[index]
     }
     if model.effective_prompt_format == "base":
-        record["exemplars"] = {
-            f"{item.task}/{item.language}": [
-                e.id
-                for e in choose_exemplars(
-                    version.items,
-                    item.task,
-                    item.language,
-                    config.fewshot
-                    if config.fewshot is not None
-                    else version.spec.tasks[item.task].fewshot,  # type: ignore[index]
-                    config.seed,
-                )
-            ]
-            for item in items
-        }
+        record["exemplars"] = {}
+        for task, language in sorted({(item.task, item.language) for item in items}):
+            config_k = version.spec.tasks[task].fewshot  # type: ignore[index]
+            k = config.fewshot if config.fewshot is not None else config_k
+            chosen = choose_exemplars(version.items, task, language, k, config.seed)
+            record["exemplars"][f"{task}/{language}"] = [e.id for e in chosen]
     else:
         record["chat_template"] = chat_template_of_path(model)
     digest = hashlib.sha256(

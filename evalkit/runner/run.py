@@ -41,6 +41,7 @@ class ModelRunStats:
     process_seconds: float = 0.0  # the worker process, start to exit
     load_seconds: float = 0.0  # engine start: weights, KV cache, compilation
     generate_seconds: float = 0.0  # the engine calls themselves
+    worker_loop_seconds: float = 0.0  # engine calls plus the worker's decoding and cache writes
 
     @property
     def tokens_per_second(self) -> float:
@@ -223,6 +224,7 @@ def _run_models(
                 )
                 stats.load_seconds = engine.pop("load_seconds")
                 stats.generate_seconds = engine.pop("generate_seconds")
+                stats.worker_loop_seconds = engine.pop("worker_loop_seconds")
                 engine["started"] = True
             results = cache.get_many([p.key for p in all_planned])
             templates = {}

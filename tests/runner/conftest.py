@@ -29,9 +29,11 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     corpus = [item.input_text() for name in ("legal", "general") for item in store.load(name).items]
     build_tiny_llama(root / "weights-base", corpus)
     build_tiny_llama(root / "weights-chat", corpus, chat=True)
-    (root / "base.yaml").write_text("path: weights-base\nkind: base\ndtype: float32\n")
-    (root / "chat.yaml").write_text("path: weights-chat\nkind: chat\ndtype: float32\n")
+    # enforce_eager: for a model this small, skipping torch.compile halves engine start on CPU.
+    eager = "dtype: float32\nengine: {enforce_eager: true}\n"
+    (root / "base.yaml").write_text("path: weights-base\nkind: base\n" + eager)
+    (root / "chat.yaml").write_text("path: weights-chat\nkind: chat\n" + eager)
     (root / "chat-sft.yaml").write_text(
-        "path: weights-chat\nkind: sft\nstarting_point: chat\ndtype: float32\n"
+        "path: weights-chat\nkind: sft\nstarting_point: chat\n" + eager
     )
     return root

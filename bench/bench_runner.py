@@ -1,0 +1,120 @@
+"""Benchmark `evalkit run` on a 1,000-item suite with a tiny model on this machine.
+
+Prints where the time goes: worker start (Python + engine import), engine start, generation
+(inside engine calls), and everything else evalkit does (planning, prompts, fingerprinting,
+cache, writing files). Run: python bench/bench_runner.py [--backend vllm] [--items 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from evalkit.demo.tiny import build_tiny_llama
+from evalkit.runner.config import compose_run_config
+from evalkit.runner.run import execute_run
+from evalkit.suite.draft import SuiteDraft
+from evalkit.suite.items import ITEM_ADAPTER
+from evalkit.suite.records import LocatedItem
+from evalkit.suite.spec import SuiteSpec
+from evalkit.suite.store import SuiteStore
+
+SPEC = {
+    "name": "bench",
+    "description": "Synthetic benchmark suite.",
+    "guidelines": "Synthetic.",
+    "goals": [{"capability": "speed", "description": "Measures runner overhead."}],
+    "tasks": {
+        "qa": {
+            "instruction": "Answer each question with a number.",
+            "prompt": "Question: {{ question }}\nAnswer:",
+            "target": " {{ answers[0] }}",
+            "chat": "{{ question }}",
+            "fewshot": 3,
+            "stop": ["\n"],
+            "metrics": ["exact_match"],
+        }
+    },
+}
+
+
+def make_suite(root: Path, n: int) -> None:
+    items = []
+    for i in range(n + 3):
+        a, b = 17 * i % 97, 31 * i % 89
+        items.append(
+            ITEM_ADAPTER.validate_python(
+                {
+                    "id": f"q{i:05d}" if i >= 3 else f"dev{i}",
+                    "task": "qa",
+                    "language": "en",
+                    "split": "dev" if i < 3 else "test",
+                    "provenance": {"author": "bench"},
+                    "question": f"A shop sells {a} pens on Monday and {b} pens on Tuesday. "
+                    f"How many pens does it sell in total over the two days (case {i})?",
+                    "answers": [str(a + b)],
+                }
+            )
+        )
+    draft = SuiteDraft(SuiteSpec.model_validate(SPEC), tuple(LocatedItem(it, "-") for it in items))
+    SuiteStore(root / "suites").publish(draft, author="bench", changelog="bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", default="vllm")
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--max-new-tokens", type=int, default=32)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        corpus = [f"Question {i}: how many pens? Answer: {i}" for i in range(500)]
+        build_tiny_llama(root / "model", corpus)
+        make_suite(root, args.items)
+        overrides = [
+            "suite=bench",
+            f"model={root / 'model'}",
+            f"backend={args.backend}",
+            f"max_new_tokens={args.max_new_tokens}",
+            "dtype=float32",
+            "chunk_size=1000",
+            f"suites_dir={root / 'suites'}",
+            f"out={root / 'reports'}",
+            f"cache={root / 'cache.sqlite'}",
+        ]
+        began = time.perf_counter()
+        result = execute_run(compose_run_config([*overrides, "run_id=cold"]), echo=lambda _: None)
+        total = time.perf_counter() - began
+        stats = result.stats["model"]
+        worker_start = stats.process_seconds - stats.worker_loop_seconds - stats.load_seconds
+        in_worker = stats.worker_loop_seconds - stats.generate_seconds
+        outside = total - stats.process_seconds
+        overhead = in_worker + outside
+        began = time.perf_counter()
+        execute_run(compose_run_config([*overrides, "run_id=warm"]), echo=lambda _: None)
+        warm = time.perf_counter() - began
+
+    print(
+        f"runner benchmark: {args.items} items, backend={args.backend}, "
+        f"max_new_tokens={args.max_new_tokens}, tiny Llama (hidden 128, 2 layers)"
+    )
+    print(f"  total wall time            {total:8.2f} s")
+    print(f"  worker start (python+import){worker_start:8.2f} s")
+    print(f"  engine start               {stats.load_seconds:8.2f} s")
+    print(
+        f"  generation (engine calls)  {stats.generate_seconds:8.2f} s  "
+        f"{stats.output_tokens} tokens, {stats.tokens_per_second:.0f} tokens/s"
+    )
+    print(f"  evalkit in the worker      {in_worker:8.2f} s  (request decoding, cache writes)")
+    print(f"  evalkit outside the worker {outside:8.2f} s  (plan, prompts, fingerprint, files)")
+    print(
+        f"  non-engine overhead        {overhead:8.2f} s  = "
+        f"{100 * overhead / stats.generate_seconds:.1f}% of generation time"
+    )
+    print(f"  re-run, all cached         {warm:8.2f} s")
+
+
+if __name__ == "__main__":
+    main()
