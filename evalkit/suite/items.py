@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import string
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
@@ -147,6 +148,15 @@ def _non_blank(v: str) -> str:
     return v
 
 
+def _no_blank_entry(what: str) -> Callable[[list[str]], list[str]]:
+    def check(v: list[str]) -> list[str]:
+        if any(not entry.strip() for entry in v):
+            raise ValueError(f"{what} is blank")
+        return v
+
+    return check
+
+
 class MCQItem(ItemBase):
     """Multiple choice: lettered choices, one correct letter."""
 
@@ -160,8 +170,7 @@ class MCQItem(ItemBase):
     @field_validator("choices")
     @classmethod
     def _choices_distinct(cls, v: list[str]) -> list[str]:
-        if any(not c.strip() for c in v):
-            raise ValueError("a choice is blank")
+        _no_blank_entry("a choice")(v)
         if len({c.strip() for c in v}) != len(v):
             raise ValueError("choices repeat")
         return v
@@ -212,8 +221,7 @@ class ClassificationItem(ItemBase):
     @field_validator("labels")
     @classmethod
     def _labels_distinct(cls, v: list[str]) -> list[str]:
-        if any(not x.strip() for x in v):
-            raise ValueError("a label is blank")
+        _no_blank_entry("a label")(v)
         if len(set(v)) != len(v):
             raise ValueError("labels repeat")
         return v
@@ -274,12 +282,7 @@ class QAItem(ItemBase):
 
     _question = field_validator("question")(_non_blank)
 
-    @field_validator("answers")
-    @classmethod
-    def _answers_not_blank(cls, v: list[str]) -> list[str]:
-        if any(not a.strip() for a in v):
-            raise ValueError("an answer is blank")
-        return v
+    _answers = field_validator("answers")(_no_blank_entry("an answer"))
 
     def input_text(self) -> str:
         return self.question if self.context is None else f"{self.context}\n{self.question}"
@@ -297,12 +300,7 @@ class GenerationItem(ItemBase):
 
     _prompt = field_validator("prompt")(_non_blank)
 
-    @field_validator("references")
-    @classmethod
-    def _refs_not_blank(cls, v: list[str]) -> list[str]:
-        if any(not r.strip() for r in v):
-            raise ValueError("a reference is blank")
-        return v
+    _references = field_validator("references")(_no_blank_entry("a reference"))
 
     def input_text(self) -> str:
         return self.prompt
@@ -341,12 +339,7 @@ class DialogueItem(ItemBase):
             raise ValueError("the conversation must start with a user turn")
         return v
 
-    @field_validator("references")
-    @classmethod
-    def _refs_not_blank(cls, v: list[str]) -> list[str]:
-        if any(not r.strip() for r in v):
-            raise ValueError("a reference is blank")
-        return v
+    _references = field_validator("references")(_no_blank_entry("a reference"))
 
     def input_text(self) -> str:
         return "\n".join(m.content for m in self.messages)
