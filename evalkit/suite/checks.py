@@ -128,6 +128,7 @@ def check_against_spec(
                         f"{e} (first failing item {item.id!r})",
                     )
                 )
+    problems += _check_metric_names(spec, spec_where)
     dev = Counter(located.item.task for located in items if located.item.split == "dev")
     test_tasks = {located.item.task for located in items if located.item.split == "test"}
     for task, config in spec.tasks.items():
@@ -140,6 +141,30 @@ def check_against_spec(
                     f"dev item(s) of task {task!r}",
                 )
             )
+    return problems
+
+
+def _check_metric_names(spec: SuiteSpec, spec_where: str) -> list[Problem]:
+    from evalkit.errors import UsageError
+    from evalkit.metrics.registry import get_metric
+
+    problems = []
+    for task, config in spec.tasks.items():
+        for i, name in enumerate(config.metrics):
+            try:
+                found = get_metric(name)
+            except UsageError as e:
+                problems.append(Problem(spec_where, f"tasks.{task}.metrics[{i}]", str(e)))
+                continue
+            if task not in found.tasks:
+                problems.append(
+                    Problem(
+                        spec_where,
+                        f"tasks.{task}.metrics[{i}]",
+                        f"metric {name!r} does not apply to {task} items "
+                        f"(it applies to {', '.join(found.tasks)})",
+                    )
+                )
     return problems
 
 

@@ -81,7 +81,12 @@ def yaml_lines(folder: Path) -> list[str]:
 
 def test_spec_checked_against_items(tmp_path: Path) -> None:
     spec = {**SPEC, "tasks": {**SPEC["tasks"]}}
-    spec["tasks"]["mcq"] = {**SPEC["tasks"]["mcq"], "prompt": "Q: {{ questoin }}", "fewshot": 3}
+    spec["tasks"]["mcq"] = {
+        **SPEC["tasks"]["mcq"],
+        "prompt": "Q: {{ questoin }}",
+        "fewshot": 3,
+        "metrics": ["acuracy", "bleu"],
+    }
     del spec["tasks"]["extraction"]
     folder = write_draft(tmp_path / "d", spec)
     _, problems = read_draft(folder)
@@ -91,6 +96,11 @@ def test_spec_checked_against_items(tmp_path: Path) -> None:
         "undefined (first failing item 'm1')",
         f"{items_path}:3: task: the suite has no config for task 'extraction' (add "
         "tasks.extraction to suite.yaml)",
+        f"{folder / 'suite.yaml'}: tasks.mcq.metrics[0]: unknown metric 'acuracy'; did you "
+        "mean 'accuracy'? (metrics: accuracy, bleu, chrf, exact_match, field_f1, field_f1_micro, "
+        "format_adherence, macro_f1, sentence_chrf, token_f1)",
+        f"{folder / 'suite.yaml'}: tasks.mcq.metrics[1]: metric 'bleu' does not apply to mcq "
+        "items (it applies to generation, dialogue)",
         f"{folder / 'suite.yaml'}: tasks.mcq.fewshot: asks for 3 few-shot exemplars but the "
         "suite has 1 dev item(s) of task 'mcq'",
     ]

@@ -1,0 +1,205 @@
+"""The built-in metrics. Each is a small pure function registered by name."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from evalkit.metrics.answers import (
+    extract_choice,
+    extract_json_object,
+    extract_label,
+    follows_format,
+)
+from evalkit.metrics.registry import metric
+from evalkit.metrics.text import answer_tokens, normalize_answer
+from evalkit.suite.items import ClassificationItem, ExtractionItem, ItemBase, MCQItem, QAItem
+from evalkit.textnorm import normalize_text
+
+# --- choice tasks --------------------------------------------------------------------------
+
+
+def predicted_label(item: ItemBase, output: str) -> str | None:
+    """The letter (mcq) or label (classification) an output picks, leniently."""
+    if isinstance(item, MCQItem):
+        return extract_choice(output, item.choices)
+    if isinstance(item, ClassificationItem):
+        return extract_label(output, item.labels)
+    raise TypeError(f"{item.task} items have no choices")
+
+
+def gold_label(item: ItemBase) -> str:
+    return item.answer if isinstance(item, MCQItem) else item.label  # type: ignore[attr-defined]
+
+
+@metric("accuracy", tasks=("mcq", "classification"))
+def accuracy(item: ItemBase, output: str) -> float:
+    """1 if the leniently extracted choice or label is the gold one."""
+    return float(predicted_label(item, output) == gold_label(item))
+
+
+@metric("macro_f1", tasks=("mcq", "classification"), kind="corpus")
+def macro_f1(items: Sequence[ItemBase], outputs: Sequence[str]) -> float:
+    """Macro-averaged F1 over gold labels (scikit-learn); an unreadable answer is wrong."""
+    from sklearn.metrics import f1_score
+
+    gold = [gold_label(i) for i in items]
+    predicted = [predicted_label(i, o) or "<none>" for i, o in zip(items, outputs, strict=True)]
+    return float(
+        f1_score(gold, predicted, labels=sorted(set(gold)), average="macro", zero_division=0)
+    )
+
+
+# --- question answering ---------------------------------------------------------------------
+
+
+@metric("exact_match", tasks=("qa",))
+def exact_match(item: ItemBase, output: str) -> float:
+    """1 if the normalised output equals any normalised reference answer."""
+    assert isinstance(item, QAItem)
+    answer = normalize_answer(output)
+    return float(any(answer == normalize_answer(ref) for ref in item.answers))
+
+
+def token_f1_pair(prediction: str, reference: str) -> float:
+    """SQuAD token F1; CJK text is compared character by character."""
+    pred, ref = answer_tokens(prediction), answer_tokens(reference)
+    if not pred or not ref:
+        return float(pred == ref)
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+@metric("token_f1", tasks=("qa",))
+def token_f1(item: ItemBase, output: str) -> float:
+    """Token-level F1 against the best-matching reference answer."""
+    assert isinstance(item, QAItem)
+    return max(token_f1_pair(output, ref) for ref in item.answers)
+
+
+# --- extraction ----------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$|^[+-]?\d+(\.\d+)?$")
+
+
+def normalize_value(value: Any) -> Any:
+    """Compare values as a person would: numbers by value, text after NFKC/case/whitespace."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = normalize_text(value)
+        if _NUMBER.match(text):
+            return float(text.replace(",", ""))
+        return text
+    if isinstance(value, list):
+        return [normalize_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: normalize_value(v) for k, v in value.items()}
+    return value
+
+
+def field_counts(item: ExtractionItem, output: str) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives) over the item's gold fields.
+
+    A gold null means "not in the text": predicting null (or leaving it out) is right and not
+    counted; predicting a value is a false positive. Invalid JSON misses every gold value.
+    """
+    predicted = extract_json_object(output) or {}
+    tp = fp = fn = 0
+    for name, gold in item.fields.items():
+        guess = predicted.get(name)
+        if gold is None:
+            fp += guess is not None
+        elif guess is not None and normalize_value(guess) == normalize_value(gold):
+            tp += 1
+        else:
+            fn += 1
+            fp += guess is not None
+    fp += sum(1 for name, v in predicted.items() if name not in item.fields and v is not None)
+    return tp, fp, fn
+
+
+def f1_from_counts(tp: int, fp: int, fn: int) -> float:
+    if tp == 0:
+        return 1.0 if fp == fn == 0 else 0.0
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+@metric("field_f1", tasks=("extraction",))
+def field_f1(item: ItemBase, output: str) -> float:
+    """F1 of this item's extracted fields against the gold fields (values normalised)."""
+    assert isinstance(item, ExtractionItem)
+    return f1_from_counts(*field_counts(item, output))
+
+
+@metric("field_f1_micro", tasks=("extraction",), kind="corpus")
+def field_f1_micro(items: Sequence[ItemBase], outputs: Sequence[str]) -> float:
+    """Micro F1 over all gold fields of all items."""
+    totals = [0, 0, 0]
+    for item, output in zip(items, outputs, strict=True):
+        assert isinstance(item, ExtractionItem)
+        for i, n in enumerate(field_counts(item, output)):
+            totals[i] += n
+    return f1_from_counts(*totals)
+
+
+# --- generation ----------------------------------------------------------------------------
+
+
+def bleu_tokenizer(items: Sequence[ItemBase]) -> str:
+    """sacrebleu's `zh` tokenizer when the targets are Chinese, `13a` otherwise."""
+    zh = sum(item.expected_language.startswith("zh") for item in items)
+    return "zh" if zh * 2 > len(items) else "13a"
+
+
+def _references(items: Sequence[ItemBase]) -> list[list[str]]:
+    """sacrebleu's layout: one list per reference slot, padded with None where an item has fewer."""
+    refs = [item.reference_texts() for item in items]
+    width = max(len(r) for r in refs)
+    return [[r[k] if k < len(r) else None for r in refs] for k in range(width)]  # type: ignore[misc]
+
+
+@metric("bleu", tasks=("generation", "dialogue"), kind="corpus")
+def bleu(items: Sequence[ItemBase], outputs: Sequence[str]) -> float:
+    """Corpus BLEU (sacrebleu) on a 0-100 scale."""
+    from sacrebleu.metrics import BLEU
+
+    return (
+        BLEU(tokenize=bleu_tokenizer(items)).corpus_score(list(outputs), _references(items)).score
+    )
+
+
+@metric("chrf", tasks=("generation", "dialogue"), kind="corpus")
+def chrf(items: Sequence[ItemBase], outputs: Sequence[str]) -> float:
+    """Corpus chrF (sacrebleu) on a 0-100 scale."""
+    from sacrebleu.metrics import CHRF
+
+    return CHRF().corpus_score(list(outputs), _references(items)).score
+
+
+@metric("sentence_chrf", tasks=("generation", "dialogue"))
+def sentence_chrf(item: ItemBase, output: str) -> float:
+    """chrF of one output (0-1), for item drill-down."""
+    from sacrebleu.metrics import CHRF
+
+    return CHRF().sentence_score(output, item.reference_texts()).score / 100
+
+
+# --- format --------------------------------------------------------------------------------
+
+
+@metric(
+    "format_adherence",
+    tasks=("mcq", "classification", "extraction", "qa", "generation", "dialogue"),
+)
+def format_adherence(item: ItemBase, output: str) -> float | None:
+    """1 if the whole output meets the item's strict format spec; None without a spec."""
+    ok = follows_format(item, output)
+    return None if ok is None else float(ok)

@@ -1,0 +1,198 @@
+"""Metrics against independent references: sacrebleu's CLI, hand-computed SQuAD F1 and macro F1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalkit.errors import UsageError
+from evalkit.metrics.answers import extract_choice, extract_label, follows_format
+from evalkit.metrics.registry import get_metric, metric
+from evalkit.suite.items import ITEM_ADAPTER
+
+BASE: dict[str, Any] = {"language": "en", "provenance": {"author": "t"}}
+
+
+def item(task: str, **fields: Any):
+    return ITEM_ADAPTER.validate_python({"id": "x", "task": task, **BASE, **fields})
+
+
+MCQ = item(
+    "mcq", question="q", choices=["Offer", "Acceptance", "Counter-offer", "Invitation"], answer="C"
+)
+
+
+@pytest.mark.parametrize(
+    ("output", "letter"),
+    [
+        ("C", "C"),
+        ("(C)", "C"),
+        ("Answer: C", "C"),
+        ("答案：C", "C"),
+        ("答案是C。", "C"),
+        ("The answer is (c).", "C"),
+        ("ｃ", "C"),
+        ("Counter-offer", "C"),
+        ("c) Counter-offer", "C"),
+        ("A counter-offer.", "C"),
+        ("B. Acceptance", "B"),
+        ("I cannot tell", None),
+    ],
+)
+def test_lenient_choice_extraction(output: str, letter: str | None) -> None:
+    assert extract_choice(output, MCQ.choices) == letter
+
+
+def test_accuracy_and_format_are_separate_numbers() -> None:
+    mcq = MCQ.model_copy(
+        update={
+            "format": item(
+                "qa",
+                question="q",
+                answers=["a"],
+                format={"kind": "choice", "choices": list("ABCD")},
+            ).format
+        }
+    )
+    accuracy, fmt = get_metric("accuracy").fn, get_metric("format_adherence").fn
+    assert (accuracy(mcq, "Answer: C"), fmt(mcq, "Answer: C")) == (1.0, 0.0)
+    assert (accuracy(mcq, "C"), fmt(mcq, " C\n")) == (1.0, 1.0)
+    assert (accuracy(mcq, "D"), fmt(mcq, "D")) == (0.0, 1.0)
+    assert fmt(MCQ, "C") is None  # no format spec: not applicable
+
+
+LABELS = ["governing_law", "termination", "payment"]
+
+
+def test_label_extraction_whole_words() -> None:
+    assert extract_label("Governing_Law.", LABELS) == "governing_law"
+    assert extract_label("It is about payment terms", LABELS) == "payment"
+    assert extract_label("law", LABELS) is None
+
+
+def test_macro_f1_hand_computed() -> None:
+    gold = ["a", "a", "b", "b", "c"]
+    outputs = ["a", "b", "b", "b", "a"]
+    items = [
+        item("classification", text=f"t{i}", labels=["a", "b", "c"], label=g)
+        for i, g in enumerate(gold)
+    ]
+    # a: P=1/2 R=1/2 F=.5; b: P=2/3 R=1 F=.8; c: P=0 R=0 F=0  -> macro (0.5+0.8+0)/3
+    assert get_metric("macro_f1").fn(items, outputs) == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+
+
+@pytest.mark.parametrize(
+    ("output", "answers", "em", "f1"),
+    [
+        ("Six years", ["6 years", "six years"], 1.0, 1.0),
+        ("the six years", ["six years"], 1.0, 1.0),  # articles dropped
+        ("six", ["six years"], 0.0, 2 / 3),  # P=1 R=1/2
+        ("six years ago", ["six years"], 0.0, 0.8),  # P=2/3 R=1
+        ("三年", ["三年"], 1.0, 1.0),
+        ("诉讼时效为三年", ["三年"], 0.0, 2 * (2 / 7) * 1 / ((2 / 7) + 1)),  # by character
+        ("３年", ["3年"], 1.0, 1.0),  # full-width digit
+        ("", ["three"], 0.0, 0.0),
+    ],
+)
+def test_qa_exact_match_and_token_f1(output: str, answers: list[str], em: float, f1: float) -> None:
+    qa = item("qa", question="q", answers=answers)
+    assert get_metric("exact_match").fn(qa, output) == em
+    assert get_metric("token_f1").fn(qa, output) == pytest.approx(f1)
+
+
+def test_extraction_fields() -> None:
+    ext = item(
+        "extraction", text="t", fields={"party_a": "Acme Ltd", "amount": 1200000, "currency": None}
+    )
+    f = get_metric("field_f1").fn
+    assert f(ext, '{"party_a": "ACME  Ltd", "amount": "1,200,000", "currency": null}') == 1.0
+    assert f(
+        ext, '```json\n{"party_a": "Acme Ltd", "amount": 5, "currency": "USD"}\n```'
+    ) == pytest.approx(2 / 5)
+    assert f(ext, "not json") == 0.0
+
+
+def test_format_specs() -> None:
+    qa = item("qa", question="q", answers=["6"], format={"kind": "regex", "pattern": r"\d+"})
+    assert follows_format(qa, " 6 \n") and not follows_format(qa, "6 years")
+    schema = {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}
+    ext = item(
+        "extraction",
+        text="t",
+        fields={"a": "x"},
+        format={"kind": "json_schema", "json_schema": schema},
+    )
+    assert follows_format(ext, '{"a": "x"}') and not follows_format(ext, '{"a": 1}')
+    assert not follows_format(ext, 'Sure: {"a": "x"}')
+
+
+def _sacrebleu_cli(tmp: Path, hyps: list[str], refs: list[str], *args: str) -> float:
+    (tmp / "hyp.txt").write_text("\n".join(hyps) + "\n", encoding="utf-8")
+    (tmp / "ref.txt").write_text("\n".join(refs) + "\n", encoding="utf-8")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sacrebleu",
+            str(tmp / "ref.txt"),
+            "-i",
+            str(tmp / "hyp.txt"),
+            "-b",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip())
+
+
+@pytest.mark.parametrize(
+    ("lang", "hyps", "refs", "tok"),
+    [
+        (
+            "en",
+            [
+                "The Seller shall deliver the goods within thirty days.",
+                "This Agreement is governed by English law.",
+            ],
+            [
+                "The Seller shall deliver the Goods within thirty (30) days.",
+                "This Agreement shall be governed by the laws of England.",
+            ],
+            "13a",
+        ),
+        (
+            "zh",
+            ["卖方应在三十日内交付货物。", "本协议受英国法律管辖。"],
+            ["卖方应于三十（30）日内交付货物。", "本协议受英格兰法律管辖。"],
+            "zh",
+        ),
+    ],
+)
+def test_bleu_and_chrf_equal_sacrebleu_cli(
+    tmp_path: Path, lang: str, hyps: list[str], refs: list[str], tok: str
+) -> None:
+    items = [
+        item("generation", prompt=f"p{i}", references=[r], answer_language=lang)
+        for i, r in enumerate(refs)
+    ]
+    assert get_metric("bleu").fn(items, hyps) == pytest.approx(
+        _sacrebleu_cli(tmp_path, hyps, refs, "-tok", tok), abs=0.05
+    )
+    assert get_metric("chrf").fn(items, hyps) == pytest.approx(
+        _sacrebleu_cli(tmp_path, hyps, refs, "-m", "chrf"), abs=0.05
+    )
+
+
+def test_registry_checks_shape_and_suggests() -> None:
+    with pytest.raises(TypeError, match="expected \\(item, output\\)"):
+        metric("bad", tasks=("qa",))(lambda item: 0.0)
+    with pytest.raises(TypeError, match="unknown task types"):
+        metric("bad2", tasks=("essay",))(lambda item, output: 0.0)
+    with pytest.raises(UsageError, match="did you mean 'token_f1'"):
+        get_metric("tokn_f1")
