@@ -44,3 +44,14 @@ def test_paired_bootstrap_detects_a_real_difference_only() -> None:
     assert cmp.difference > 0 and cmp.low > 0 and cmp.significant
     same = paired_bootstrap(base.astype(float), base.astype(float))
     assert same.difference == 0 and not same.significant
+
+
+def test_multinomial_shortcut_equals_index_resampling() -> None:
+    from evalkit.stats import bootstrap_distribution, resampled_means
+
+    values = np.random.default_rng(3).integers(0, 4, 2000) / 3  # four levels, like token F1
+    fast = resampled_means(values, 4000, seed=0)
+    slow = bootstrap_distribution(len(values), lambda idx: values[idx].mean(axis=1), 4000, 1)
+    assert np.quantile(fast, [0.025, 0.975]) == pytest.approx(
+        np.quantile(slow, [0.025, 0.975]), abs=0.004
+    )

@@ -9,6 +9,7 @@ import click
 
 from evalkit import __version__
 from evalkit.cli.run import run
+from evalkit.cli.score import score
 from evalkit.cli.suite import suite
 from evalkit.errors import EvalkitError, ProblemsFound
 
@@ -40,6 +41,7 @@ def cli() -> None:
 
 cli.add_command(suite)
 cli.add_command(run)
+cli.add_command(score)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from evalkit.suite.items import ChoiceFormat, ItemBase, JsonSchemaFormat, RegexFormat
@@ -74,6 +75,13 @@ def extract_json_object(output: str) -> dict[str, Any] | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _validator(schema_json: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(schema_json))
+
+
 def follows_format(item: ItemBase, output: str) -> bool | None:
     """Whether the whole output meets the item's format spec; None if it has none."""
     spec = item.format
@@ -87,11 +95,9 @@ def follows_format(item: ItemBase, output: str) -> bool | None:
     if isinstance(spec, RegexFormat):
         return re.fullmatch(spec.pattern, answer) is not None
     if isinstance(spec, JsonSchemaFormat):
-        from jsonschema import Draft202012Validator
-
         try:
             value = json.loads(answer)
         except json.JSONDecodeError:
             return False
-        return Draft202012Validator(spec.json_schema).is_valid(value)
+        return _validator(json.dumps(spec.json_schema, sort_keys=True)).is_valid(value)
     raise TypeError(f"unknown format spec {spec!r}")  # pragma: no cover

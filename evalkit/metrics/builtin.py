@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
+
+import numpy as np
 
 from evalkit.metrics.answers import (
     extract_choice,
@@ -13,7 +16,7 @@ from evalkit.metrics.answers import (
     extract_label,
     follows_format,
 )
-from evalkit.metrics.registry import metric
+from evalkit.metrics.registry import CorpusStatistics, metric
 from evalkit.metrics.text import answer_tokens, normalize_answer
 from evalkit.suite.items import ClassificationItem, ExtractionItem, ItemBase, MCQItem, QAItem
 from evalkit.textnorm import normalize_text
@@ -41,15 +44,25 @@ def accuracy(item: ItemBase, output: str) -> float:
 
 
 @metric("macro_f1", tasks=("mcq", "classification"), kind="corpus")
-def macro_f1(items: Sequence[ItemBase], outputs: Sequence[str]) -> float:
-    """Macro-averaged F1 over gold labels (scikit-learn); an unreadable answer is wrong."""
-    from sklearn.metrics import f1_score
+def macro_f1(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
+    """Macro-averaged F1 over gold labels; an unreadable answer counts as wrong."""
+    labels = sorted({gold_label(i) for i in items})
+    index = {label: k for k, label in enumerate(labels)}
+    width = len(labels) + 1  # last column: a prediction outside the gold labels, or none
+    stats = np.zeros((len(items), len(labels) * width))
+    for row, (item, output) in enumerate(zip(items, outputs, strict=True)):
+        predicted = index.get(predicted_label(item, output) or "", len(labels))
+        stats[row, index[gold_label(item)] * width + predicted] = 1
 
-    gold = [gold_label(i) for i in items]
-    predicted = [predicted_label(i, o) or "<none>" for i, o in zip(items, outputs, strict=True)]
-    return float(
-        f1_score(gold, predicted, labels=sorted(set(gold)), average="macro", zero_division=0)
-    )
+    def reduce(summed: np.ndarray) -> float:
+        confusion = summed.reshape(len(labels), width)
+        tp = np.diag(confusion[:, : len(labels)])
+        gold, predicted = confusion.sum(axis=1), confusion[:, : len(labels)].sum(axis=0)
+        denominator = gold + predicted
+        f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+        return float(f1.mean())
+
+    return CorpusStatistics(stats, reduce)
 
 
 # --- question answering ---------------------------------------------------------------------
@@ -140,14 +153,10 @@ def field_f1(item: ItemBase, output: str) -> float:
 
 
 @metric("field_f1_micro", tasks=("extraction",), kind="corpus")
-def field_f1_micro(items: Sequence[ItemBase], outputs: Sequence[str]) -> float:
+def field_f1_micro(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
     """Micro F1 over all gold fields of all items."""
-    totals = [0, 0, 0]
-    for item, output in zip(items, outputs, strict=True):
-        assert isinstance(item, ExtractionItem)
-        for i, n in enumerate(field_counts(item, output)):
-            totals[i] += n
-    return f1_from_counts(*totals)
+    counts = [field_counts(i, o) for i, o in zip(items, outputs, strict=True)]  # type: ignore[arg-type]
+    return CorpusStatistics(np.array(counts, dtype=float), lambda s: f1_from_counts(*s))
 
 
 # --- generation ----------------------------------------------------------------------------
@@ -166,30 +175,57 @@ def _references(items: Sequence[ItemBase]) -> list[list[str]]:
     return [[r[k] if k < len(r) else None for r in refs] for k in range(width)]  # type: ignore[misc]
 
 
+def _sacrebleu_statistics(
+    scorer: Any, items: Sequence[ItemBase], outputs: Sequence[str]
+) -> CorpusStatistics:
+    # sacrebleu's own paired bootstrap works from these per-sentence statistics too.
+    stats = np.array(
+        scorer._extract_corpus_statistics(list(outputs), _references(items)), dtype=float
+    )
+    return CorpusStatistics(stats, lambda s: float(scorer._compute_score_from_stats(list(s)).score))
+
+
 @metric("bleu", tasks=("generation", "dialogue"), kind="corpus")
-def bleu(items: Sequence[ItemBase], outputs: Sequence[str]) -> float:
-    """Corpus BLEU (sacrebleu) on a 0-100 scale."""
+def bleu(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
+    """Corpus BLEU (sacrebleu) on a 0-100 scale; tokenizer zh for Chinese targets."""
     from sacrebleu.metrics import BLEU
 
-    return (
-        BLEU(tokenize=bleu_tokenizer(items)).corpus_score(list(outputs), _references(items)).score
-    )
+    return _sacrebleu_statistics(BLEU(tokenize=bleu_tokenizer(items)), items, outputs)
+
+
+@lru_cache(maxsize=1)
+def _chrf_scorer() -> Any:
+    from sacrebleu.metrics import CHRF
+
+    return CHRF()
+
+
+@lru_cache(maxsize=1 << 18)
+def chrf_segment_statistics(output: str, references: tuple[str, ...]) -> tuple[float, ...]:
+    """sacrebleu's chrF statistics for one output; shared by the sentence and corpus scores,
+    which would otherwise each compute them."""
+    refs = [[r] for r in references]
+    return tuple(_chrf_scorer()._extract_corpus_statistics([output], refs)[0])
+
+
+def _chrf_score(stats: Any) -> float:
+    return float(_chrf_scorer()._compute_score_from_stats(list(stats)).score)
 
 
 @metric("chrf", tasks=("generation", "dialogue"), kind="corpus")
-def chrf(items: Sequence[ItemBase], outputs: Sequence[str]) -> float:
+def chrf(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
     """Corpus chrF (sacrebleu) on a 0-100 scale."""
-    from sacrebleu.metrics import CHRF
-
-    return CHRF().corpus_score(list(outputs), _references(items)).score
+    stats = [
+        chrf_segment_statistics(o, tuple(i.reference_texts()))
+        for i, o in zip(items, outputs, strict=True)
+    ]
+    return CorpusStatistics(np.array(stats, dtype=float), _chrf_score)
 
 
 @metric("sentence_chrf", tasks=("generation", "dialogue"))
 def sentence_chrf(item: ItemBase, output: str) -> float:
     """chrF of one output (0-1), for item drill-down."""
-    from sacrebleu.metrics import CHRF
-
-    return CHRF().sentence_score(output, item.reference_texts()).score / 100
+    return _chrf_score(chrf_segment_statistics(output, tuple(item.reference_texts()))) / 100
 
 
 # --- format --------------------------------------------------------------------------------

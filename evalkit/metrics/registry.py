@@ -1,9 +1,10 @@
 """The metric registry: `@metric("name", tasks=...)` on a small pure function.
 
 Item metrics score one output against one item (a number in [0, 1], or None when the metric
-does not apply) and aggregate by mean; corpus metrics (BLEU, chrF, macro F1) see all items of
-a task at once. Registration checks the function's shape, and an unknown name suggests the
-closest one.
+does not apply) and aggregate by mean. Corpus metrics (BLEU, chrF, macro F1) see all items of
+a task at once and return `CorpusStatistics`: additive per-item statistics plus the function
+that turns their sum into the score, so a bootstrap resamples sums instead of recomputing.
+Registration checks the function's shape, and an unknown name suggests the closest one.
 """
 
 from __future__ import annotations
@@ -14,12 +15,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 from evalkit.errors import UsageError
 from evalkit.suite.items import TASK_TYPES, ItemBase
 
 MetricKind = Literal["item", "corpus"]
+
+
+@dataclass(frozen=True)
+class CorpusStatistics:
+    """Per-item additive statistics (n x k) and the score of any sum of them."""
+
+    stats: np.ndarray
+    reduce: Callable[[np.ndarray], float]
+
+    @property
+    def value(self) -> float:
+        return self.reduce(self.stats.sum(axis=0))
+
+
 ItemMetric = Callable[[ItemBase, str], float | None]
-CorpusMetric = Callable[[Sequence[ItemBase], Sequence[str]], float]
+CorpusMetric = Callable[[Sequence[ItemBase], Sequence[str]], CorpusStatistics]
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,17 @@ class RunConfig(BaseModel):
     suites_dir: str = Field(default="suites", description="Folder of published suites.")
     base_url: str | None = Field(default=None, description="Server URL for backend=openai.")
     concurrency: int = Field(default=8, ge=1, le=256, description="Parallel requests (openai).")
+    baseline: str | None = Field(
+        default=None, description="Model the others are compared with (default: the base model)."
+    )
+    resamples: int = Field(default=1000, ge=100, le=100_000, description="Bootstrap resamples.")
+    fail_on_regression: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Exit non-zero if a model is significantly worse than the baseline by more "
+        "than this on any suite.",
+    )
     chunk_size: int = Field(
         default=256,
         ge=1,

@@ -49,6 +49,11 @@ class ModelSpec(BaseModel):
     engine: dict[str, Any] = Field(
         default_factory=dict, description="Extra engine options (e.g. max_model_len)."
     )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment of the model's worker process, set before the engine loads "
+        "(e.g. VLLM_ENABLE_V1_MULTIPROCESSING).",
+    )
 
     @model_validator(mode="after")
     def _sft_declares_starting_point(self) -> ModelSpec:

@@ -11,6 +11,7 @@ spawn their own worker processes.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -80,6 +81,7 @@ def run_job(job: dict[str, Any]) -> None:
     from tqdm import tqdm
 
     model = ModelSpec.model_validate(job["model"])
+    os.environ.update(model.env)  # before any engine import reads it
     began = time.perf_counter()
     engine = get_backend(job["backend"])(model, BackendOptions(**job["options"]))
     load_seconds = time.perf_counter() - began

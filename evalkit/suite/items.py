@@ -7,9 +7,11 @@ fields so that a typo in a file is an error rather than a silently ignored key.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import string
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
@@ -75,14 +77,24 @@ class JsonSchemaFormat(_Strict):
     @field_validator("json_schema")
     @classmethod
     def _is_schema(cls, v: dict[str, Any]) -> dict[str, Any]:
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
-        try:
-            Draft202012Validator.check_schema(v)
-        except SchemaError as e:
-            raise ValueError(f"invalid JSON schema: {e.message}") from None
+        problem = _schema_problem(json.dumps(v, sort_keys=True))
+        if problem:
+            raise ValueError(f"invalid JSON schema: {problem}")
         return v
+
+
+@lru_cache(maxsize=1024)
+def _schema_problem(schema_json: str) -> str | None:
+    """Why a schema is invalid, or None. Memoised: suites repeat a few schemas many times, and
+    checking one against the meta-schema takes milliseconds."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(json.loads(schema_json))
+    except SchemaError as e:
+        return e.message
+    return None
 
 
 FormatSpec = Annotated[ChoiceFormat | RegexFormat | JsonSchemaFormat, Field(discriminator="kind")]
@@ -267,8 +279,6 @@ class ExtractionItem(ItemBase):
         return self.text
 
     def reference_texts(self) -> list[str]:
-        import json
-
         return [json.dumps(self.fields, ensure_ascii=False, sort_keys=True)]
 
 

@@ -82,7 +82,7 @@ def test_macro_f1_hand_computed() -> None:
         for i, g in enumerate(gold)
     ]
     # a: P=1/2 R=1/2 F=.5; b: P=2/3 R=1 F=.8; c: P=0 R=0 F=0  -> macro (0.5+0.8+0)/3
-    assert get_metric("macro_f1").fn(items, outputs) == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+    assert get_metric("macro_f1").fn(items, outputs).value == pytest.approx((0.5 + 0.8 + 0.0) / 3)
 
 
 @pytest.mark.parametrize(
@@ -181,10 +181,17 @@ def test_bleu_and_chrf_equal_sacrebleu_cli(
         item("generation", prompt=f"p{i}", references=[r], answer_language=lang)
         for i, r in enumerate(refs)
     ]
-    assert get_metric("bleu").fn(items, hyps) == pytest.approx(
+    assert get_metric("bleu").fn(items, hyps).value == pytest.approx(
         _sacrebleu_cli(tmp_path, hyps, refs, "-tok", tok), abs=0.05
     )
-    assert get_metric("chrf").fn(items, hyps) == pytest.approx(
+    from sacrebleu.metrics import CHRF
+
+    for i, h in zip(
+        items, hyps, strict=True
+    ):  # the shared statistics give sacrebleu's sentence chrF
+        expected = CHRF().sentence_score(h, i.reference_texts()).score / 100
+        assert get_metric("sentence_chrf").fn(i, h) == pytest.approx(expected)
+    assert get_metric("chrf").fn(items, hyps).value == pytest.approx(
         _sacrebleu_cli(tmp_path, hyps, refs, "-m", "chrf"), abs=0.05
     )
 
@@ -196,3 +203,24 @@ def test_registry_checks_shape_and_suggests() -> None:
         metric("bad2", tasks=("essay",))(lambda item, output: 0.0)
     with pytest.raises(UsageError, match="did you mean 'token_f1'"):
         get_metric("tokn_f1")
+
+
+def test_macro_f1_equals_scikit_learn_on_random_labels() -> None:
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    labels = ["governing_law", "termination", "payment", "force_majeure"]
+    gold = rng.choice(labels, 300)
+    outputs = [
+        str(g) if rng.random() < 0.6 else str(rng.choice([*labels, "no idea"])) for g in gold
+    ]
+    items = [
+        item("classification", text=f"clause {i}", labels=labels, label=str(g))
+        for i, g in enumerate(gold)
+    ]
+    predicted = [o if o in labels else "<none>" for o in outputs]
+    expected = f1_score(
+        list(gold), predicted, labels=sorted(set(gold)), average="macro", zero_division=0
+    )
+    assert get_metric("macro_f1").fn(items, outputs).value == pytest.approx(expected)

@@ -103,6 +103,14 @@ def test_vllm_generates_for_base_and_chat_and_records_the_run(
     assert sum("prompt template sha256:" in line for line in lines) == 4
     assert any(line.startswith("base: 12 items") and "tokens/s" in line for line in lines)
 
+    # Scoring reads the run folder alone: option log-likelihoods give ll_accuracy too.
+    from evalkit.scoring import score_run
+
+    summary = score_run(result.run_dir, SUITES_DIR, resamples=200)
+    by_suite = {(r["model"], r["suite"]): r["metrics"] for r in summary["by_suite"]}
+    assert {"accuracy", "ll_accuracy", "score"} <= set(by_suite[("chat", "legal@v2")])
+    assert summary["baseline"] == "base" and (result.run_dir / "results.jsonl").is_file()
+
 
 def test_rerun_regenerates_nothing(
     first_run: tuple[Path, RunResult, list[str]], models_dir: Path

@@ -1,0 +1,73 @@
+"""`evalkit score RUN_DIR`: re-score stored generations without touching an engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evalkit.errors import EvalkitError
+
+
+def print_summary(summary: dict[str, Any], echo: Callable[[str], Any] = click.echo) -> None:
+    """One line per model × suite: the overall score with its CI, and the change vs baseline."""
+    deltas = {
+        (c["candidate"], c["suite"]): c
+        for c in summary["comparisons"]
+        if c["metric"] == "score" and c["baseline"] == summary["baseline"]
+    }
+    for row in summary["by_suite"]:
+        s = row["metrics"]["score"]
+        ci = f"[{s['low']:.3f}, {s['high']:.3f}]"
+        line = f"{row['model']:<16} {row['suite']:<14} score {s['value']:.3f} {ci} n={s['n']}"
+        c = deltas.get((row["model"], row["suite"]))
+        if c:
+            mark = "significant" if c["significant"] else "n.s."
+            line += (
+                f"  {c['difference']:+.3f} vs {summary['baseline']} (p={c['p_value']:.3g}, {mark})"
+            )
+        echo(line)
+
+
+def check_gate(summary: dict[str, Any], threshold: float | None) -> None:
+    from evalkit.scoring import regressions
+
+    if threshold is None:
+        return
+    found = regressions(summary, threshold)
+    if found:
+        raise EvalkitError(f"regression beyond {threshold}: " + "; ".join(found))
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--suites-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the run's suites are published (default: as recorded in the run).",
+)
+@click.option("--baseline", help="Model to compare the others with (default: the base model).")
+@click.option("--resamples", type=click.IntRange(100, 100_000), default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--fail-on-regression",
+    type=click.FloatRange(0, 1),
+    help="Exit 1 if a model is significantly worse than the baseline by more than this.",
+)
+def score(
+    run_dir: Path,
+    suites_dir: Path | None,
+    baseline: str | None,
+    resamples: int,
+    seed: int,
+    fail_on_regression: float | None,
+) -> None:
+    """Score a run's generations: writes results.jsonl and summary.json into RUN_DIR."""
+    from evalkit.scoring import score_run
+
+    summary = score_run(run_dir, suites_dir, baseline, resamples, seed)
+    print_summary(summary)
+    click.echo(f"wrote {run_dir / 'results.jsonl'} and {run_dir / 'summary.json'}")
+    check_gate(summary, fail_on_regression)

@@ -1,0 +1,407 @@
+"""Scoring a run: stored generations → per-item metrics → aggregates, CIs and comparisons.
+
+Reads only the run folder (and the published suites it names), so a run can be re-scored
+after a metric or format spec changes without touching an engine. Writes `results.jsonl`
+(one row per model × item) and `summary.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evalkit.errors import EvalkitError, IntegrityError, NotFoundError
+from evalkit.metrics.builtin import gold_label
+from evalkit.metrics.registry import CorpusStatistics, Metric, get_metric
+from evalkit.stats import (
+    DEFAULT_RESAMPLES,
+    Estimate,
+    bootstrap_ci,
+    mcnemar_exact,
+    paired_bootstrap,
+)
+from evalkit.suite.items import ItemBase
+from evalkit.suite.store import SuiteStore, SuiteVersion
+
+RESULTS_FILE = "results.jsonl"
+SUMMARY_FILE = "summary.json"
+GENERAL_SUITE = "general"
+# Metrics whose per-item values are right/wrong: compared with McNemar's exact test.
+BINARY_METRICS = frozenset({"accuracy", "exact_match", "format_adherence", "ll_accuracy"})
+# The item-level score that stands for an item in overall numbers, per task, when the task's
+# first metric is corpus-level (BLEU) and so has no per-item value.
+_FALLBACK_ITEM_SCORE = {"generation": "sentence_chrf", "dialogue": "sentence_chrf"}
+
+
+def _item_metrics(version: SuiteVersion, item: ItemBase) -> list[Metric]:
+    names = version.spec.tasks[item.task].metrics  # type: ignore[index]
+    metrics = [get_metric(n) for n in names]
+    fallback = _FALLBACK_ITEM_SCORE.get(item.task)
+    if fallback and fallback not in names:
+        metrics.append(get_metric(fallback))
+    return metrics
+
+
+def _primary(version: SuiteVersion, item: ItemBase) -> str:
+    """The metric that is an item's single score: the task's first item-level metric."""
+    return next(m.name for m in _item_metrics(version, item) if m.kind == "item")
+
+
+def score_item(version: SuiteVersion, item: ItemBase, generation: dict[str, Any]) -> dict[str, Any]:
+    """Every item-level metric of the item's task for one model's output."""
+    values: dict[str, float | None] = {}
+    if "output" in generation:
+        for m in _item_metrics(version, item):
+            if m.kind == "item":
+                values[m.name] = m.fn(item, generation["output"])
+    options = generation.get("option_logprobs")
+    if options:
+        best = max(options, key=lambda o: options[o]["logprob"])
+        values["ll_accuracy"] = float(best == gold_label(item))
+    primary = _primary(version, item) if "output" in generation else "ll_accuracy"
+    return {"metrics": values, "score": values.get(primary), "score_metric": primary}
+
+
+def _load_run(
+    run_dir: Path, suites_dir: Path | None
+) -> tuple[dict[str, Any], dict[str, SuiteVersion]]:
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.is_file():
+        raise NotFoundError(f"{run_dir}: not a run folder (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    store = SuiteStore(suites_dir or manifest["config"]["suites_dir"])
+    versions = {}
+    for s in manifest["suites"]:
+        version = store.load(f"{s['name']}@{s['version']}")
+        if version.manifest.content_hash != s["content_hash"]:
+            raise IntegrityError(
+                f"{version.ref} in {store.root} is not the version this run used "
+                f"(hash {version.manifest.content_hash[:19]}..., run {s['content_hash'][:19]}...)"
+            )
+        versions[version.ref] = version
+    return manifest, versions
+
+
+def score_model_rows(
+    run_dir: Path, model: str, versions: dict[str, SuiteVersion]
+) -> list[dict[str, Any]]:
+    """Every item metric of one model's outputs on every suite of the run."""
+    from evalkit.runner.run import generations_path
+
+    rows = []
+    for ref, version in versions.items():
+        path = generations_path(run_dir, model, ref)
+        if not path.is_file():
+            raise NotFoundError(f"{path}: generations missing from the run folder")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            generation = json.loads(line)
+            item = version.by_id.get(generation["item_id"])
+            if item is None:
+                raise IntegrityError(f"{path}: item {generation['item_id']!r} is not in {ref}")
+            rows.append(
+                {
+                    "model": model,
+                    "suite": ref,
+                    "item_id": item.id,
+                    "task": item.task,
+                    "language": item.language,
+                    "tags": list(item.tags),
+                    "output": generation.get("output"),
+                    **score_item(version, item, generation),
+                }
+            )
+    return rows
+
+
+# Set in the parent before forking workers, so that children share the loaded suites.
+_SHARED: dict[str, Any] = {}
+
+
+def _score_model(model: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Item rows and corpus metrics of one model: the part of scoring that grows with items."""
+    run_dir, versions, resamples, seed = (
+        _SHARED["run_dir"],
+        _SHARED["versions"],
+        _SHARED["resamples"],
+        _SHARED["seed"],
+    )
+    rows = score_model_rows(run_dir, model, versions)
+    return rows, _corpus(rows, versions, resamples, seed)
+
+
+def score_models(
+    run_dir: Path, models: list[str], versions: dict[str, SuiteVersion], resamples: int, seed: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Score each model, in parallel processes where the platform can fork."""
+    import multiprocessing
+    import os
+
+    _SHARED.update(run_dir=run_dir, versions=versions, resamples=resamples, seed=seed)
+    workers = min(len(models), os.cpu_count() or 1)
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            parts = list(pool.map(_score_model, models))
+    else:
+        parts = [_score_model(model) for model in models]
+    return [r for rows, _ in parts for r in rows], [c for _, corpus in parts for c in corpus]
+
+
+def _estimate(e: Estimate) -> dict[str, float | int]:
+    return {"value": e.value, "low": e.low, "high": e.high, "n": e.n}
+
+
+def _aggregate(
+    rows: list[dict[str, Any]], keys: tuple[str, ...], resamples: int, seed: int
+) -> list[dict[str, Any]]:
+    """Mean and CI of every item metric, and of the item score, per group of `keys`."""
+    groups: dict[tuple[Any, ...], dict[str, list[float]]] = {}
+    for row in rows:
+        tag_values = row["tags"] if "tag" in keys else [None]
+        for tag in tag_values:
+            key = tuple(tag if k == "tag" else row[k] for k in keys)
+            bucket = groups.setdefault(key, {})
+            for name, value in [*row["metrics"].items(), ("score", row["score"])]:
+                bucket.setdefault(name, []).append(np.nan if value is None else value)
+    out = []
+    for key, metrics in sorted(groups.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
+        out.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "metrics": {
+                    name: _estimate(bootstrap_ci(np.array(v), resamples, seed))
+                    for name, v in metrics.items()
+                },
+            }
+        )
+    return out
+
+
+def corpus_ci(statistics: CorpusStatistics, resamples: int, seed: int) -> tuple[float, float]:
+    """Percentile interval of a corpus metric: each resample sums resampled items' statistics."""
+    n = len(statistics.stats)
+    rng = np.random.default_rng(seed)
+    scores = []
+    for start in range(0, resamples, 200):
+        counts = rng.multinomial(n, np.full(n, 1 / n), size=min(200, resamples - start))
+        scores.extend(statistics.reduce(summed) for summed in counts @ statistics.stats)
+    low, high = np.quantile(scores, [0.025, 0.975])
+    return float(low), float(high)
+
+
+def _corpus(
+    rows: list[dict[str, Any]], versions: dict[str, SuiteVersion], resamples: int, seed: int
+) -> list[dict[str, Any]]:
+    """Corpus-level metrics (BLEU, chrF, macro F1) per model × suite × task, with CIs."""
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["output"] is not None:
+            groups.setdefault((row["model"], row["suite"], row["task"]), []).append(row)
+    out = []
+    for (model, suite, task), members in sorted(groups.items()):
+        version = versions[suite]
+        items = [version.by_id[r["item_id"]] for r in members]
+        outputs = [r["output"] for r in members]
+        for name in version.spec.tasks[task].metrics:  # type: ignore[index]
+            m = get_metric(name)
+            if m.kind != "corpus":
+                continue
+            statistics = m.fn(items, outputs)
+            low, high = corpus_ci(statistics, resamples, seed)
+            out.append(
+                {
+                    "model": model,
+                    "suite": suite,
+                    "task": task,
+                    "metric": name,
+                    "value": statistics.value,
+                    "low": float(low),
+                    "high": float(high),
+                    "n": len(items),
+                }
+            )
+    return out
+
+
+def _paired(
+    index: dict[tuple[str, str], list[dict[str, Any]]],
+    base: str,
+    cand: str,
+    suite: str,
+    metric: str,
+    resamples: int,
+    seed: int,
+) -> dict[str, Any] | None:
+    def values(model: str) -> dict[str, float]:
+        out = {}
+        for r in index.get((model, suite), []):
+            v = r["score"] if metric == "score" else r["metrics"].get(metric)
+            if v is not None:
+                out[r["item_id"]] = v
+        return out
+
+    a, b = values(base), values(cand)
+    common = sorted(a.keys() & b.keys())
+    if not common:
+        return None
+    va, vb = np.array([a[i] for i in common]), np.array([b[i] for i in common])
+    cmp = paired_bootstrap(va, vb, resamples, seed)
+    result = {
+        "baseline": base,
+        "candidate": cand,
+        "suite": suite,
+        "metric": metric,
+        "difference": cmp.difference,
+        "low": cmp.low,
+        "high": cmp.high,
+        "n": cmp.n,
+        "p_value": cmp.p_value,
+        "test": cmp.test,
+    }
+    if metric in BINARY_METRICS:
+        result["p_value"] = mcnemar_exact(va > 0.5, vb > 0.5)
+        result["test"] = "McNemar exact"
+    result["significant"] = result["p_value"] < 0.05
+    return result
+
+
+def choose_baseline(models: list[dict[str, Any]], requested: str | None) -> str:
+    names = [m["name"] for m in models]
+    if requested is not None:
+        if requested not in names:
+            raise EvalkitError(
+                f"baseline {requested!r} is not a model of this run ({', '.join(names)})"
+            )
+        return requested
+    return next((m["name"] for m in models if m["kind"] == "base"), names[0])
+
+
+def _metric_names(rows: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted({name for r in rows for name in r["metrics"]} | {"score"})
+
+
+def _starting_points(
+    models: list[dict[str, Any]], comparisons: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """For each SFT checkpoint: gain over its starting model on domain suites, change on general."""
+    by_stage: dict[str, list[str]] = {}
+    for m in models:
+        by_stage.setdefault(m["stage"], []).append(m["name"])
+    out = []
+    for m in models:
+        if m["kind"] != "sft":
+            continue
+        start = m.get("baseline") or (by_stage.get(m["starting_point"]) or [None])[0]
+        if start is None:
+            continue
+        for c in comparisons:
+            if c["baseline"] == start and c["candidate"] == m["name"] and c["metric"] == "score":
+                general = c["suite"].split("@")[0] == GENERAL_SUITE
+                out.append(
+                    {
+                        "model": m["name"],
+                        "stage": m["stage"],
+                        "starting_model": start,
+                        "suite": c["suite"],
+                        "role": "general" if general else "domain",
+                        **{
+                            k: c[k] for k in ("difference", "low", "high", "p_value", "significant")
+                        },
+                    }
+                )
+    return out
+
+
+def summarize(
+    rows: list[dict[str, Any]],
+    manifest: dict[str, Any],
+    versions: dict[str, SuiteVersion],
+    baseline: str | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    corpus: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    models = manifest["models"]
+    base = choose_baseline(models, baseline)
+    comparisons = []
+    pairs = {(base, m["name"]) for m in models if m["name"] != base}
+    names = {m["name"] for m in models}
+    pairs |= {(m["baseline"], m["name"]) for m in models if m.get("baseline") in names}
+    for m in models:  # each SFT checkpoint against its starting model
+        if m["kind"] == "sft":
+            pairs |= {(s["name"], m["name"]) for s in models if s["stage"] == m["starting_point"]}
+    index: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        index.setdefault((r["model"], r["suite"]), []).append(r)
+    for a, b in sorted(pairs):
+        for suite in versions:
+            suite_rows = index.get((a, suite), []) + index.get((b, suite), [])
+            for metric in _metric_names(suite_rows):
+                result = _paired(index, a, b, suite, metric, resamples, seed)
+                if result is not None:
+                    comparisons.append(result)
+    return {
+        "run_id": manifest["run_id"],
+        "baseline": base,
+        "resamples": resamples,
+        "seed": seed,
+        "models": [
+            {
+                k: m.get(k)
+                for k in ("name", "kind", "stage", "starting_point", "path", "fingerprint")
+            }
+            for m in models
+        ],
+        "suites": manifest["suites"],
+        "by_task": _aggregate(rows, ("model", "suite", "task"), resamples, seed),
+        "by_suite": _aggregate(rows, ("model", "suite"), resamples, seed),
+        "by_tag": _aggregate(rows, ("model", "suite", "tag"), resamples, seed),
+        "by_language": _aggregate(rows, ("model", "suite", "language"), resamples, seed),
+        "corpus": corpus if corpus is not None else _corpus(rows, versions, resamples, seed),
+        "comparisons": comparisons,
+        "starting_points": _starting_points(models, comparisons),
+    }
+
+
+def regressions(summary: dict[str, Any], threshold: float) -> list[str]:
+    """Candidates significantly worse than the run's baseline by more than `threshold`."""
+    found = []
+    for c in summary["comparisons"]:
+        if (
+            c["metric"] == "score"
+            and c["baseline"] == summary["baseline"]
+            and c["significant"]
+            and c["difference"] < -threshold
+        ):
+            found.append(
+                f"{c['candidate']} on {c['suite']}: {c['difference']:+.3f} vs {c['baseline']} "
+                f"(95% CI {c['low']:+.3f}..{c['high']:+.3f}, p={c['p_value']:.3g})"
+            )
+    return found
+
+
+def score_run(
+    run_dir: Path,
+    suites_dir: Path | None = None,
+    baseline: str | None = None,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Score a run folder and write results.jsonl and summary.json into it."""
+    manifest, versions = _load_run(run_dir, suites_dir)
+    names = [m["name"] for m in manifest["models"]]
+    rows, corpus = score_models(run_dir, names, versions, resamples, seed)
+    with (run_dir / RESULTS_FILE).open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    summary = summarize(rows, manifest, versions, baseline, resamples, seed, corpus)
+    (run_dir / SUMMARY_FILE).write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return summary

@@ -1,0 +1,184 @@
+"""Scoring stored generations: per-item metrics, aggregates, comparisons, starting points, gate.
+
+The run folder is written here with known outputs (gold answers for chosen items), so every
+number the summary reports can be predicted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from evalkit.cli import cli
+from evalkit.errors import IntegrityError
+from evalkit.runner.run import generations_path
+from evalkit.scoring import regressions, score_run
+from evalkit.suite.items import ItemBase
+from evalkit.suite.store import SuiteStore
+
+SUITES = SuiteStore(Path(__file__).parents[1] / "suites")
+LEGAL, GENERAL = SUITES.load("legal@v2"), SUITES.load("general@v1")
+
+
+def gold_output(item: ItemBase) -> str:
+    return {
+        "mcq": lambda i: i.answer,
+        "classification": lambda i: i.label,
+        "extraction": lambda i: json.dumps(i.fields, ensure_ascii=False),
+        "qa": lambda i: i.answers[0],
+        "generation": lambda i: i.references[0],
+        "dialogue": lambda i: i.references[0],
+    }[item.task](item)
+
+
+# Share of test items answered with the gold answer, per model and suite.
+SKILL = {
+    "base": {"legal": 0.5, "general": 0.6},
+    "chat": {"legal": 0.5, "general": 0.7},
+    "chat-sft": {"legal": 1.0, "general": 0.3},  # learned the domain, forgot general skills
+}
+MODELS = [
+    {"name": "base", "kind": "base", "stage": "base", "starting_point": None, "baseline": None},
+    {"name": "chat", "kind": "chat", "stage": "chat", "starting_point": None, "baseline": None},
+    {
+        "name": "chat-sft",
+        "kind": "sft",
+        "stage": "chat→sft",
+        "starting_point": "chat",
+        "baseline": None,
+    },
+]
+
+
+def write_run(root: Path, content_hash: str | None = None) -> Path:
+    run = root / "run"
+    manifest: dict[str, Any] = {
+        "run_id": "run",
+        "config": {"suites_dir": str(SUITES.root)},
+        "suites": [
+            {
+                "name": v.name,
+                "version": v.version,
+                "content_hash": content_hash or v.manifest.content_hash,
+            }
+            for v in (LEGAL, GENERAL)
+        ],
+        "models": [
+            {**m, "path": f"/models/{m['name']}", "fingerprint": "sha256:x"} for m in MODELS
+        ],
+    }
+    run.mkdir(parents=True)
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    for m in MODELS:
+        for version in (LEGAL, GENERAL):
+            items = [i for i in version.items if i.split == "test"]
+            right = round(SKILL[m["name"]][version.name] * len(items))
+            path = generations_path(run, m["name"], version.ref)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8") as f:
+                for k, item in enumerate(items):
+                    output = gold_output(item) if k < right else "I am not sure."
+                    f.write(
+                        json.dumps(
+                            {"item_id": item.id, "task": item.task, "output": output},
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
+    return run
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    run = write_run(tmp_path_factory.mktemp("scoring"))
+    return run, score_run(run, resamples=500)
+
+
+def suite_score(summary: dict[str, Any], model: str, suite: str) -> dict[str, Any]:
+    row = next(r for r in summary["by_suite"] if r["model"] == model and r["suite"] == suite)
+    return row["metrics"]["score"]
+
+
+def test_results_rows_and_gold_answers_score_one(scored: tuple[Path, dict[str, Any]]) -> None:
+    run, _ = scored
+    rows = [
+        json.loads(line)
+        for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    n_test = sum(i.split == "test" for v in (LEGAL, GENERAL) for i in v.items)
+    assert len(rows) == 3 * n_test
+    sft_legal = [r for r in rows if r["model"] == "chat-sft" and r["suite"] == "legal@v2"]
+    assert all(r["score"] == pytest.approx(1.0) for r in sft_legal)
+    by_task = {r["task"]: r for r in sft_legal}
+    assert (
+        by_task["mcq"]["metrics"]["accuracy"] == 1.0
+        and by_task["mcq"]["score_metric"] == "accuracy"
+    )
+    assert by_task["extraction"]["metrics"]["field_f1"] == 1.0
+    assert by_task["generation"]["score_metric"] == "sentence_chrf"
+
+
+def test_aggregates_with_intervals(scored: tuple[Path, dict[str, Any]]) -> None:
+    _, summary = scored
+    perfect = suite_score(summary, "chat-sft", "legal@v2")
+    assert perfect["value"] == pytest.approx(1.0) and perfect["low"] == pytest.approx(1.0)
+    half = suite_score(summary, "base", "legal@v2")
+    assert half["low"] < half["value"] < half["high"]
+    corpus = {(c["model"], c["suite"], c["task"], c["metric"]): c for c in summary["corpus"]}
+    assert corpus[("chat-sft", "legal@v2", "generation", "bleu")]["value"] == pytest.approx(100.0)
+    assert {r["language"] for r in summary["by_language"]} == {"en", "zh"}
+    assert any(r["tag"] == "limitation" for r in summary["by_tag"])
+
+
+def test_comparisons_and_the_starting_point_view(scored: tuple[Path, dict[str, Any]]) -> None:
+    _, summary = scored
+    assert summary["baseline"] == "base"
+    cmp = {
+        (c["baseline"], c["candidate"], c["suite"], c["metric"]): c for c in summary["comparisons"]
+    }
+    gain = cmp[("base", "chat-sft", "legal@v2", "score")]
+    assert gain["difference"] > 0.3 and gain["significant"]
+    assert cmp[("base", "chat-sft", "legal@v2", "accuracy")]["test"] == "McNemar exact"
+    assert not cmp[("base", "chat", "legal@v2", "score")]["significant"]
+    views = {(s["model"], s["role"]): s for s in summary["starting_points"]}
+    assert views[("chat-sft", "domain")]["starting_model"] == "chat"
+    assert (
+        views[("chat-sft", "domain")]["difference"] > 0
+        and views[("chat-sft", "domain")]["significant"]
+    )
+    assert (
+        views[("chat-sft", "general")]["difference"] < 0
+        and views[("chat-sft", "general")]["significant"]
+    )
+
+
+def test_regression_gate_names_the_forgetting(scored: tuple[Path, dict[str, Any]]) -> None:
+    run, summary = scored
+    found = regressions(summary, 0.02)
+    assert len(found) == 1 and found[0].startswith("chat-sft on general@v1:")
+    assert regressions(summary, 0.9) == []
+    result = CliRunner().invoke(
+        cli, ["score", str(run), "--fail-on-regression", "0.02", "--resamples", "200"]
+    )
+    assert (
+        result.exit_code == 1 and "regression beyond 0.02: chat-sft on general@v1" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_scoring_is_reproducible(scored: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    _, summary = scored
+    again = score_run(write_run(tmp_path), resamples=500)
+    assert (
+        again["by_suite"] == summary["by_suite"] and again["comparisons"] == summary["comparisons"]
+    )
+
+
+def test_a_run_against_other_suite_content_is_refused(tmp_path: Path) -> None:
+    run = write_run(tmp_path, content_hash="sha256:" + "0" * 64)
+    with pytest.raises(IntegrityError, match="is not the version this run used"):
+        score_run(run)
