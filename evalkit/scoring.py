@@ -35,14 +35,15 @@ BINARY_METRICS = frozenset({"accuracy", "exact_match", "format_adherence", "ll_a
 # The item-level score that stands for an item in overall numbers, per task, when the task's
 # first metric is corpus-level (BLEU) and so has no per-item value.
 _FALLBACK_ITEM_SCORE = {"generation": "sentence_chrf", "dialogue": "sentence_chrf"}
+# Checks computed for every item of these tasks, whatever the suite lists.
+_ALWAYS = {task: ("language_match",) for task in ("qa", "generation", "dialogue")}
 
 
 def _item_metrics(version: SuiteVersion, item: ItemBase) -> list[Metric]:
     names = version.spec.tasks[item.task].metrics  # type: ignore[index]
     metrics = [get_metric(n) for n in names]
-    fallback = _FALLBACK_ITEM_SCORE.get(item.task)
-    if fallback and fallback not in names:
-        metrics.append(get_metric(fallback))
+    extra = [_FALLBACK_ITEM_SCORE.get(item.task), *_ALWAYS.get(item.task, ())]
+    metrics += [get_metric(name) for name in extra if name and name not in names]
     return metrics
 
 
@@ -221,6 +222,7 @@ def _corpus(
                     "task": task,
                     "metric": name,
                     "value": statistics.value,
+                    "signature": statistics.signature,
                     "low": float(low),
                     "high": float(high),
                     "n": len(items),

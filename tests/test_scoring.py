@@ -129,7 +129,8 @@ def test_aggregates_with_intervals(scored: tuple[Path, dict[str, Any]]) -> None:
     half = suite_score(summary, "base", "legal@v2")
     assert half["low"] < half["value"] < half["high"]
     corpus = {(c["model"], c["suite"], c["task"], c["metric"]): c for c in summary["corpus"]}
-    assert corpus[("chat-sft", "legal@v2", "generation", "bleu")]["value"] == pytest.approx(100.0)
+    bleu = corpus[("chat-sft", "legal@v2", "generation", "bleu")]
+    assert bleu["value"] == pytest.approx(100.0) and bleu["signature"].startswith("nrefs:")
     assert {r["language"] for r in summary["by_language"]} == {"en", "zh"}
     assert any(r["tag"] == "limitation" for r in summary["by_tag"])
 

@@ -17,7 +17,7 @@ from evalkit.metrics.answers import (
     follows_format,
 )
 from evalkit.metrics.registry import CorpusStatistics, metric
-from evalkit.metrics.text import answer_tokens, normalize_answer
+from evalkit.metrics.text import answer_tokens, is_cjk, normalize_answer
 from evalkit.suite.items import ClassificationItem, ExtractionItem, ItemBase, MCQItem, QAItem
 from evalkit.textnorm import normalize_text
 
@@ -182,7 +182,11 @@ def _sacrebleu_statistics(
     stats = np.array(
         scorer._extract_corpus_statistics(list(outputs), _references(items)), dtype=float
     )
-    return CorpusStatistics(stats, lambda s: float(scorer._compute_score_from_stats(list(s)).score))
+    return CorpusStatistics(
+        stats,
+        lambda s: float(scorer._compute_score_from_stats(list(s)).score),
+        scorer.get_signature().format(),
+    )
 
 
 @metric("bleu", tasks=("generation", "dialogue"), kind="corpus")
@@ -219,7 +223,9 @@ def chrf(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
         chrf_segment_statistics(o, tuple(i.reference_texts()))
         for i, o in zip(items, outputs, strict=True)
     ]
-    return CorpusStatistics(np.array(stats, dtype=float), _chrf_score)
+    width = max(len(i.reference_texts()) for i in items)
+    signature = _chrf_scorer().get_signature().format().replace("nrefs:1", f"nrefs:{width}")
+    return CorpusStatistics(np.array(stats, dtype=float), _chrf_score, signature)
 
 
 @metric("sentence_chrf", tasks=("generation", "dialogue"))
@@ -229,6 +235,21 @@ def sentence_chrf(item: ItemBase, output: str) -> float:
 
 
 # --- format --------------------------------------------------------------------------------
+
+
+@metric("language_match", tasks=("qa", "generation", "dialogue"))
+def language_match(item: ItemBase, output: str) -> float | None:
+    """1 if a free-text answer is written in the language asked (Chinese vs Latin script)."""
+    letters = [ch for ch in output if ch.isalpha()]
+    if not letters:
+        return None  # nothing to judge: a number, or an empty answer
+    cjk = sum(1 for ch in letters if is_cjk(ch)) / len(letters)
+    expected = item.expected_language
+    if expected.startswith(("zh", "ja", "ko")):
+        return float(cjk >= 0.5)
+    if expected in ("en", "fr", "de", "es", "it", "pt", "nl"):
+        return float(cjk < 0.2)
+    return None  # a script check says nothing reliable about other languages
 
 
 @metric(

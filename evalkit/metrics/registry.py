@@ -29,6 +29,7 @@ class CorpusStatistics:
 
     stats: np.ndarray
     reduce: Callable[[np.ndarray], float]
+    signature: str | None = None  # how the number was computed (sacrebleu's signature)
 
     @property
     def value(self) -> float:

@@ -224,3 +224,26 @@ def test_macro_f1_equals_scikit_learn_on_random_labels() -> None:
         list(gold), predicted, labels=sorted(set(gold)), average="macro", zero_division=0
     )
     assert get_metric("macro_f1").fn(items, outputs).value == pytest.approx(expected)
+
+
+def test_language_match() -> None:
+    to_zh = item(
+        "generation",
+        prompt="Translate: the Seller shall deliver.",
+        references=["卖方应交付。"],
+        answer_language="zh",
+    )
+    check = get_metric("language_match").fn
+    assert check(to_zh, "卖方应当交付货物。") == 1.0
+    assert check(to_zh, "The Seller shall deliver.") == 0.0
+    qa = item("qa", question="q", answers=["six years"])
+    assert check(qa, "Six years (Limitation Act 1980 s.5)") == 1.0 and check(qa, "六年") == 0.0
+    assert check(qa, "42") is None  # no letters: nothing to judge
+
+
+def test_bleu_records_sacrebleu_signature() -> None:
+    items = [
+        item("generation", prompt="p", references=["本协议受英国法律管辖。"], answer_language="zh")
+    ]
+    signature = get_metric("bleu").fn(items, ["本协议受英国法律管辖。"]).signature
+    assert signature is not None and "tok:zh" in signature and "nrefs:1" in signature
