@@ -184,6 +184,85 @@ def _aggregate(
     return out
 
 
+def label_report(
+    rows: list[dict[str, Any]], versions: dict[str, SuiteVersion]
+) -> list[dict[str, Any]]:
+    """Per-label precision, recall, F1 and support (scikit-learn) for choice tasks."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from evalkit.metrics.builtin import predicted_label
+
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["task"] in ("mcq", "classification") and r["output"] is not None:
+            groups.setdefault((r["model"], r["suite"], r["task"]), []).append(r)
+    out = []
+    for (model, suite, task), members in sorted(groups.items()):
+        items = [versions[suite].by_id[r["item_id"]] for r in members]
+        gold = [gold_label(i) for i in items]
+        predicted = [
+            predicted_label(i, r["output"]) or "<none>" for i, r in zip(items, members, strict=True)
+        ]
+        labels = sorted(set(gold))
+        p, rec, f1, support = precision_recall_fscore_support(
+            gold, predicted, labels=labels, zero_division=0
+        )
+        out += [
+            {
+                "model": model,
+                "suite": suite,
+                "task": task,
+                "label": label,
+                "precision": float(p[k]),
+                "recall": float(rec[k]),
+                "f1": float(f1[k]),
+                "support": int(support[k]),
+            }
+            for k, label in enumerate(labels)
+        ]
+    return out
+
+
+def field_report(
+    rows: list[dict[str, Any]], versions: dict[str, SuiteVersion]
+) -> list[dict[str, Any]]:
+    """Per-field precision, recall and F1 for extraction, over all items that have the field."""
+    from evalkit.metrics.answers import extract_json_object
+    from evalkit.metrics.builtin import f1_from_counts, normalize_value
+
+    counts: dict[tuple[str, str, str], list[int]] = {}
+    for r in rows:
+        if r["task"] != "extraction" or r["output"] is None:
+            continue
+        item = versions[r["suite"]].by_id[r["item_id"]]
+        predicted = extract_json_object(r["output"]) or {}
+        for name, gold in item.fields.items():  # type: ignore[attr-defined]
+            tp_fp_fn = counts.setdefault((r["model"], r["suite"], name), [0, 0, 0])
+            guess = predicted.get(name)
+            hit = (
+                gold is not None
+                and guess is not None
+                and normalize_value(guess) == normalize_value(gold)
+            )
+            tp_fp_fn[0] += hit
+            tp_fp_fn[1] += guess is not None and not hit
+            tp_fp_fn[2] += gold is not None and not hit
+    out = []
+    for (model, suite, name), (tp, fp, fn) in sorted(counts.items()):
+        out.append(
+            {
+                "model": model,
+                "suite": suite,
+                "field": name,
+                "precision": tp / (tp + fp) if tp + fp else 0.0,
+                "recall": tp / (tp + fn) if tp + fn else 0.0,
+                "f1": f1_from_counts(tp, fp, fn),
+                "support": tp + fn,
+            }
+        )
+    return out
+
+
 def corpus_ci(statistics: CorpusStatistics, resamples: int, seed: int) -> tuple[float, float]:
     """Percentile interval of a corpus metric: each resample sums resampled items' statistics."""
     n = len(statistics.stats)
@@ -366,6 +445,8 @@ def summarize(
         "by_tag": _aggregate(rows, ("model", "suite", "tag"), resamples, seed),
         "by_language": _aggregate(rows, ("model", "suite", "language"), resamples, seed),
         "corpus": corpus if corpus is not None else _corpus(rows, versions, resamples, seed),
+        "labels": label_report(rows, versions),
+        "fields": field_report(rows, versions),
         "comparisons": comparisons,
         "starting_points": _starting_points(models, comparisons),
     }

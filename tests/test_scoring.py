@@ -132,6 +132,14 @@ def test_aggregates_with_intervals(scored: tuple[Path, dict[str, Any]]) -> None:
     bleu = corpus[("chat-sft", "legal@v2", "generation", "bleu")]
     assert bleu["value"] == pytest.approx(100.0) and bleu["signature"].startswith("nrefs:")
     assert {r["language"] for r in summary["by_language"]} == {"en", "zh"}
+    labels = [
+        r
+        for r in summary["labels"]
+        if (r["model"], r["suite"], r["task"]) == ("chat-sft", "legal@v2", "classification")
+    ]
+    assert labels and all(r["precision"] == r["recall"] == r["f1"] == 1.0 for r in labels)
+    fields = {r["field"]: r for r in summary["fields"] if r["model"] == "chat-sft"}
+    assert fields["party_a"]["f1"] == 1.0 and fields["party_a"]["support"] > 0
     assert any(r["tag"] == "limitation" for r in summary["by_tag"])
 
 
