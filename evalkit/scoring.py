@@ -227,26 +227,17 @@ def field_report(
     rows: list[dict[str, Any]], versions: dict[str, SuiteVersion]
 ) -> list[dict[str, Any]]:
     """Per-field precision, recall and F1 for extraction, over all items that have the field."""
-    from evalkit.metrics.answers import extract_json_object
-    from evalkit.metrics.builtin import f1_from_counts, normalize_value
+    from evalkit.metrics.builtin import f1_from_counts, field_outcomes
 
     counts: dict[tuple[str, str, str], list[int]] = {}
     for r in rows:
         if r["task"] != "extraction" or r["output"] is None:
             continue
         item = versions[r["suite"]].by_id[r["item_id"]]
-        predicted = extract_json_object(r["output"]) or {}
-        for name, gold in item.fields.items():  # type: ignore[attr-defined]
-            tp_fp_fn = counts.setdefault((r["model"], r["suite"], name), [0, 0, 0])
-            guess = predicted.get(name)
-            hit = (
-                gold is not None
-                and guess is not None
-                and normalize_value(guess) == normalize_value(gold)
-            )
-            tp_fp_fn[0] += hit
-            tp_fp_fn[1] += guess is not None and not hit
-            tp_fp_fn[2] += gold is not None and not hit
+        for name, outcome in field_outcomes(item, r["output"]).items():  # type: ignore[arg-type]
+            totals = counts.setdefault((r["model"], r["suite"], name), [0, 0, 0])
+            for k in range(3):
+                totals[k] += outcome[k]
     out = []
     for (model, suite, name), (tp, fp, fn) in sorted(counts.items()):
         out.append(

@@ -118,23 +118,35 @@ def normalize_value(value: Any) -> Any:
     return value
 
 
-def field_counts(item: ExtractionItem, output: str) -> tuple[int, int, int]:
-    """(true positives, false positives, false negatives) over the item's gold fields.
+def field_outcomes(item: ExtractionItem, output: str) -> dict[str, tuple[int, int, int]]:
+    """(true positive, false positive, false negative) per gold field of the item.
 
     A gold null means "not in the text": predicting null (or leaving it out) is right and not
     counted; predicting a value is a false positive. Invalid JSON misses every gold value.
     """
     predicted = extract_json_object(output) or {}
-    tp = fp = fn = 0
+    outcomes = {}
     for name, gold in item.fields.items():
         guess = predicted.get(name)
-        if gold is None:
-            fp += guess is not None
-        elif guess is not None and normalize_value(guess) == normalize_value(gold):
-            tp += 1
-        else:
-            fn += 1
-            fp += guess is not None
+        hit = (
+            gold is not None
+            and guess is not None
+            and normalize_value(guess) == normalize_value(gold)
+        )
+        outcomes[name] = (
+            int(hit),
+            int(guess is not None and not hit),
+            int(gold is not None and not hit),
+        )
+    return outcomes
+
+
+def field_counts(item: ExtractionItem, output: str) -> tuple[int, int, int]:
+    """Summed field outcomes; a predicted field the item lacks counts as a false positive."""
+    tp = fp = fn = 0
+    for t, f, n in field_outcomes(item, output).values():
+        tp, fp, fn = tp + t, fp + f, fn + n
+    predicted = extract_json_object(output) or {}
     fp += sum(1 for name, v in predicted.items() if name not in item.fields and v is not None)
     return tp, fp, fn
 

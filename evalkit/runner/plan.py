@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from evalkit.backends.base import GenerationRequest, LoglikelihoodRequest, Sampling
@@ -122,14 +123,8 @@ def template_record(
             chosen = choose_exemplars(version.items, task, language, k, config.seed)
             record["exemplars"][f"{task}/{language}"] = [e.id for e in chosen]
     else:
-        record["chat_template"] = chat_template_of_path(model)
+        record["chat_template"] = chat_template_of(Path(model.path))
     digest = hashlib.sha256(
         json.dumps(record, sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()
     return {"sha256": digest, **record}
-
-
-def chat_template_of_path(model: ModelSpec) -> str | None:
-    from pathlib import Path
-
-    return chat_template_of(Path(model.path))
