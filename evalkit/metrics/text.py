@@ -17,6 +17,7 @@ _CJK = (
     r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
     r"\uac00-\ud7af"  # hangul
 )
+CJK_CHAR_CLASS = _CJK  # the ranges above, for other tokenisers (n-gram contamination checks)
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 

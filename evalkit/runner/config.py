@@ -7,14 +7,12 @@ the run manifest exactly as used.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from evalkit.errors import UsageError
+from evalkit.overrides import compose_config, keys_help
 
 
 class RunConfig(BaseModel):
@@ -89,61 +87,9 @@ class RunConfig(BaseModel):
 
 def config_help() -> list[tuple[str, str, str]]:
     """(key, default, description) for every key, for `evalkit run --help`."""
-    rows = []
-    for name, field in RunConfig.model_fields.items():
-        default = (
-            "(required)"
-            if field.is_required()
-            else repr(field.get_default(call_default_factory=True))
-        )
-        rows.append((name, default, field.description or ""))
-    return rows
-
-
-def _explain(error: ValidationError) -> str:
-    known = list(RunConfig.model_fields)
-    messages = []
-    for err in error.errors(include_url=False):
-        key = ".".join(str(p) for p in err["loc"]) or "-"
-        if err["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            messages.append(f"unknown key '{key}'{hint} (see evalkit run --help)")
-        elif err["type"] == "missing":
-            messages.append(f"missing {key}=... (required)")
-        else:
-            messages.append(
-                f"{key}={err.get('input')!r}: {err['msg'].removeprefix('Value error, ')}"
-            )
-    return "; ".join(messages)
+    return keys_help(RunConfig)
 
 
 def compose_run_config(overrides: list[str], config_file: Path | None = None) -> RunConfig:
-    """Merge defaults < config file < KEY=VALUE overrides, then validate. The one merge point."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import GrammarParseError, OmegaConfBaseException
-
-    layers = []
-    if config_file is not None:
-        if not config_file.is_file():
-            raise UsageError(f"{config_file}: no such config file")
-        try:
-            layers.append(OmegaConf.load(config_file))
-        except (OmegaConfBaseException, ValueError) as e:
-            raise UsageError(f"{config_file}: cannot read config: {e}") from None
-    for override in overrides:
-        if "=" not in override or override.startswith("="):
-            raise UsageError(f"bad argument {override!r}: expected KEY=VALUE, e.g. suite=legal")
-        try:  # one at a time, so that the message names the bad one
-            layers.append(OmegaConf.from_dotlist([override]))
-        except (yaml.YAMLError, GrammarParseError, OmegaConfBaseException) as e:
-            reason = str(e).strip().splitlines()[0]
-            raise UsageError(f"cannot parse {override!r}: {reason}") from None
-    try:
-        merged = OmegaConf.to_container(OmegaConf.merge(*layers), resolve=True) if layers else {}
-    except OmegaConfBaseException as e:
-        raise UsageError(f"cannot merge configuration: {str(e).splitlines()[0]}") from None
-    try:
-        return RunConfig.model_validate(merged)
-    except ValidationError as e:
-        raise UsageError(_explain(e)) from None
+    """Merge defaults < config file < KEY=VALUE overrides, then validate (see evalkit.overrides)."""
+    return compose_config(RunConfig, overrides, config_file, command="run")

@@ -1,0 +1,47 @@
+"""`evalkit contamination suite=NAME data=FILE`: which suite items a training file contains."""
+
+from __future__ import annotations
+
+import click
+
+
+class _ContaminationCommand(click.Command):
+    """Lists every configuration key with its default under --help."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from evalkit.contamination import ContaminationConfig
+        from evalkit.overrides import keys_help
+
+        with formatter.section("Keys (KEY=VALUE; lists as [a,b])"):
+            formatter.write_dl(
+                [
+                    (key, f"{text} [default: {default}]")
+                    for key, default, text in keys_help(ContaminationConfig)
+                ]
+            )
+        formatter.write_paragraph()
+        formatter.write_text(
+            "Example: evalkit contamination suite=legal data=[sft.jsonl,corpus.txt] n=13"
+        )
+
+
+@click.command(cls=_ContaminationCommand, context_settings={"ignore_unknown_options": True})
+@click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
+def contamination(overrides: tuple[str, ...]) -> None:
+    """Report suite items that overlap a training file (n-gram overlap).
+
+    Exits 1 when any item reaches the threshold, so a CI step fails before a contaminated
+    score is trusted; items with a smaller overlap are listed but do not fail.
+    """
+    from evalkit.contamination import (
+        ContaminationFound,
+        check_contamination,
+        compose_contamination_config,
+    )
+
+    report = check_contamination(compose_contamination_config(list(overrides)))
+    for line in report.lines()[:-1]:
+        click.echo(line)
+    if report.contaminated:
+        raise ContaminationFound(report.lines()[-1])
+    click.echo(report.lines()[-1])
