@@ -6,12 +6,18 @@ segmentation and 13 tokens are 13 characters. An item's overlap is the share of 
 found anywhere in the training data; an item shorter than n counts as overlapping when its
 whole token sequence occurs in one training record. Items at or above `threshold` are
 contaminated: a score on them says what the model memorised, not what it can do.
+
+N-grams that many items of one suite share ("Under the Code of X, how many crowns...") are
+the suite's template wording, not any item's content; instruction data written in the same
+style would otherwise make every item look contaminated. They are left out of the count
+(`boilerplate=`, the share of a suite's items above which an n-gram is template wording).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +34,7 @@ from evalkit.textnorm import normalize_text
 
 DEFAULT_N = 13
 DEFAULT_THRESHOLD = 0.2
+DEFAULT_BOILERPLATE = 0.1
 TEXT_SUFFIXES = (".txt", ".md", ".text")
 # Record keys that describe a record rather than hold its text: never searched.
 METADATA_KEYS = frozenset(
@@ -56,6 +63,13 @@ class ContaminationConfig(BaseModel):
         default_factory=list,
         description="Top-level JSONL keys to search (default: every text field but metadata).",
     )
+    boilerplate: float = Field(
+        default=DEFAULT_BOILERPLATE,
+        gt=0.0,
+        le=1.0,
+        description="An n-gram in more than this share of a suite's checked items (and at "
+        "least 3) is template wording and not counted; 1 counts everything.",
+    )
     split: Literal["test", "dev", "all"] = Field(
         default="test", description="Which items to check: test (scored), dev, or all."
     )
@@ -79,6 +93,18 @@ def compose_contamination_config(overrides: list[str]) -> ContaminationConfig:
 def ngram_tokens(text: str) -> list[str]:
     """Case-folded NFKC tokens: each CJK character alone, other words whole; no punctuation."""
     return _TOKEN.findall(normalize_text(text))
+
+
+def ngram_set(tokens: Sequence[str], n: int) -> set[int]:
+    """Hashed distinct n-grams of a token sequence (empty when shorter than n)."""
+    return {hash(tuple(tokens[i : i + n])) for i in range(len(tokens) - n + 1)}
+
+
+def record_text(record: Any, fields: Sequence[str] = ()) -> str:
+    """A JSON record's text: its string leaves in order (only `fields`, if given), joined."""
+    if isinstance(record, str):
+        return record
+    return "\n".join(_strings(record, frozenset(fields) if fields else None))
 
 
 def _strings(value: Any, keys: frozenset[str] | None) -> Iterator[str]:
@@ -111,7 +137,6 @@ def read_training_texts(path: Path, fields: Sequence[str] = ()) -> list[str]:
             f"{path}: unsupported training file type {suffix or '(none)'!r}; "
             f"use .jsonl or {', '.join(TEXT_SUFFIXES)}"
         )
-    keys = frozenset(fields) if fields else None
     texts = []
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
@@ -122,10 +147,7 @@ def read_training_texts(path: Path, fields: Sequence[str] = ()) -> list[str]:
             raise UsageError(
                 f"{path}:{number}: invalid JSON: {e.msg} at column {e.colno}"
             ) from None
-        if isinstance(record, str):
-            texts.append(record)
-        else:
-            texts.append("\n".join(_strings(record, keys)))
+        texts.append(record_text(record, fields))
     return texts
 
 
@@ -204,26 +226,44 @@ class NgramIndex:
             tokens = ngram_tokens(text)
             self.tokens += len(tokens)
             self._streams.append(" " + " ".join(tokens) + " ")
-            self._grams.update(hash(tuple(tokens[i : i + n])) for i in range(len(tokens) - n + 1))
+            self._grams |= ngram_set(tokens, n)
 
-    def overlap(self, tokens: Sequence[str]) -> tuple[int, int]:
-        """(matched, total) distinct n-grams of a token sequence."""
-        if not tokens:
-            return 0, 0
-        if len(tokens) < self.n:
-            needle = " " + " ".join(tokens) + " "
-            return int(any(needle in s for s in self._streams)), 1
-        grams = {hash(tuple(tokens[i : i + self.n])) for i in range(len(tokens) - self.n + 1)}
-        return len(grams & self._grams), len(grams)
+    def contains(self, tokens: Sequence[str]) -> bool:
+        """Whether one training record contains this whole token sequence."""
+        needle = " " + " ".join(tokens) + " "
+        return any(needle in s for s in self._streams)
+
+    def matched(self, grams: set[int]) -> int:
+        return len(grams & self._grams)
+
+
+def template_grams(item_grams: Sequence[set[int]], share: float) -> set[int]:
+    """N-grams in more than `share` of the items (and in at least 3): template wording."""
+    counts = Counter(g for grams in item_grams for g in grams)
+    limit = max(2, share * len(item_grams))
+    return {g for g, count in counts.items() if count > limit}
 
 
 def check_items(
-    suite: str, items: Sequence[ItemBase], index: NgramIndex, threshold: float
+    suite: str,
+    items: Sequence[ItemBase],
+    index: NgramIndex,
+    threshold: float,
+    boilerplate: float = DEFAULT_BOILERPLATE,
 ) -> list[ItemOverlap]:
     """Items with any overlap, each marked contaminated at or above `threshold`."""
+    tokens = [ngram_tokens(item.input_text()) for item in items]
+    item_grams = [ngram_set(t, index.n) for t in tokens]
+    template = template_grams(item_grams, boilerplate) if boilerplate < 1 else set()
     found = []
-    for item in items:
-        matched, total = index.overlap(ngram_tokens(item.input_text()))
+    for item, item_tokens, grams in zip(items, tokens, item_grams, strict=True):
+        own = (grams - template) or grams  # an item that is all template keeps its n-grams
+        if own:
+            matched, total = index.matched(own), len(own)
+        elif item_tokens:  # shorter than n: the whole item, as one sequence
+            matched, total = int(index.contains(item_tokens)), 1
+        else:
+            continue
         if matched:
             ratio = matched / total
             found.append(
@@ -246,5 +286,7 @@ def check_contamination(config: ContaminationConfig) -> ContaminationReport:
     for version in versions:
         items = [i for i in version.items if config.split in ("all", i.split)]
         report.items_checked[version.ref] = len(items)
-        report.overlaps += check_items(version.ref, items, index, config.threshold)
+        report.overlaps += check_items(
+            version.ref, items, index, config.threshold, config.boilerplate
+        )
     return report
