@@ -43,7 +43,12 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     config = compose_run_config(list(overrides), config_file)
     result = execute_run(config)
     summary = score_run(
-        result.run_dir, Path(config.suites_dir), config.baseline, config.resamples, config.seed
+        result.run_dir,
+        Path(config.suites_dir),
+        config.baseline,
+        config.resamples,
+        config.seed,
+        config.scoring_only(),
     )
     print_summary(summary)
     check_gate(summary, config.fail_on_regression)

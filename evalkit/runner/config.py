@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from evalkit.errors import UsageError
+from evalkit.metrics.selection import ScoringConfig
+
+C = TypeVar("C", bound=ScoringConfig)
 
 
-class RunConfig(BaseModel):
-    """Everything `evalkit run` accepts as KEY=VALUE."""
+class RunConfig(ScoringConfig):
+    """Everything `evalkit run` accepts as KEY=VALUE (the scoring keys come from ScoringConfig)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -90,7 +93,11 @@ class RunConfig(BaseModel):
 def config_help() -> list[tuple[str, str, str]]:
     """(key, default, description) for every key, for `evalkit run --help`."""
     rows = []
-    for name, field in RunConfig.model_fields.items():
+    # The run's own keys first, then the scoring keys it shares with `evalkit score`.
+    fields = sorted(
+        RunConfig.model_fields.items(), key=lambda f: f[0] in ScoringConfig.model_fields
+    )
+    for name, field in fields:
         default = (
             "(required)"
             if field.is_required()
@@ -100,15 +107,15 @@ def config_help() -> list[tuple[str, str, str]]:
     return rows
 
 
-def _explain(error: ValidationError) -> str:
-    known = list(RunConfig.model_fields)
+def _explain(error: ValidationError, schema: type[ScoringConfig], command: str) -> str:
+    known = list(schema.model_fields)
     messages = []
     for err in error.errors(include_url=False):
         key = ".".join(str(p) for p in err["loc"]) or "-"
         if err["type"] == "extra_forbidden":
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            messages.append(f"unknown key '{key}'{hint} (see evalkit run --help)")
+            messages.append(f"unknown key '{key}'{hint} (see evalkit {command} --help)")
         elif err["type"] == "missing":
             messages.append(f"missing {key}=... (required)")
         else:
@@ -120,10 +127,21 @@ def _explain(error: ValidationError) -> str:
 
 def compose_run_config(overrides: list[str], config_file: Path | None = None) -> RunConfig:
     """Merge defaults < config file < KEY=VALUE overrides, then validate. The one merge point."""
+    return compose_config(RunConfig, overrides, config_file, command="run")
+
+
+def compose_config(
+    schema: type[C],
+    overrides: list[str],
+    config_file: Path | None = None,
+    command: str = "run",
+    base: dict[str, Any] | None = None,
+) -> C:
+    """Merge `base` < a YAML file < KEY=VALUE overrides (OmegaConf); validate with `schema`."""
     from omegaconf import OmegaConf
     from omegaconf.errors import GrammarParseError, OmegaConfBaseException
 
-    layers = []
+    layers = [OmegaConf.create(base)] if base else []
     if config_file is not None:
         if not config_file.is_file():
             raise UsageError(f"{config_file}: no such config file")
@@ -144,6 +162,6 @@ def compose_run_config(overrides: list[str], config_file: Path | None = None) ->
     except OmegaConfBaseException as e:
         raise UsageError(f"cannot merge configuration: {str(e).splitlines()[0]}") from None
     try:
-        return RunConfig.model_validate(merged)
+        return schema.model_validate(merged)
     except ValidationError as e:
-        raise UsageError(_explain(e)) from None
+        raise UsageError(_explain(e, schema, command)) from None
