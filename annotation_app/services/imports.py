@@ -62,7 +62,9 @@ def preview_import(
         )
     defaults = dict(mapping.defaults)
     defaults["provenance"] = {"author": actor.username, **defaults.get("provenance", {})}
-    mapping = mapping.model_copy(update={"defaults": defaults})
+    # Generated ids start with the suite's name: the file's name may not be a valid id prefix.
+    update = {"defaults": defaults, "id_prefix": mapping.id_prefix or suite.name}
+    mapping = mapping.model_copy(update=update)
     with tempfile.TemporaryDirectory(prefix="evalkit-import-") as folder:
         path = Path(folder) / name
         path.write_bytes(data)

@@ -14,7 +14,7 @@ from annotation_app.db import open_database, transaction
 from annotation_app.errors import AppError, InvalidInput, NotLoggedIn
 from annotation_app.i18n import t
 from annotation_app.models import User
-from annotation_app.permissions import Action, allowed
+from annotation_app.permissions import MINIMUM_ROLE, Action, allowed
 from annotation_app.services import users
 from annotation_app.settings import AppSettings
 from evalkit.errors import EvalkitError, Problem
@@ -126,7 +126,8 @@ def require_page(action: Action) -> User:
         st.stop()
     assert user is not None
     if not allowed(user, action):
-        st.error(tr("error.permission", action=action.value, role="-", user=user.username))
+        role = tr(f"role.{MINIMUM_ROLE[action].value}")
+        st.error(tr("error.permission", action=action.value, role=role, user=user.username))
         st.stop()
     return user
 
