@@ -79,6 +79,8 @@ def app(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",  # no "Deploy" button for experts
     ]
     click.echo(f"evalkit app on http://{address}:{port}  (Ctrl+C stops it)")
     try:

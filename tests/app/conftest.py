@@ -8,25 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_helpers import PASSWORD, Run, mcq
 from sqlalchemy.orm import Session, sessionmaker
 
 from annotation_app.db import open_database, transaction
 from annotation_app.models import User
 from annotation_app.services import items, suites, users
 from evalkit.suite.store import SuiteStore
-
-PASSWORD = "correct horse"
-
-
-def mcq(question: str = "合同何时成立？", answer: str = "A", **extra: Any) -> dict[str, Any]:
-    return {
-        "task": "mcq",
-        "language": "zh",
-        "question": question,
-        "choices": ["承诺生效时", "要约发出时"],
-        "answer": answer,
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -44,9 +32,6 @@ def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def store(tmp_path: Path) -> SuiteStore:
     return SuiteStore(tmp_path / "suites")
-
-
-Run = Callable[..., Any]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import krippendorff
 import numpy as np
 import pytest
-from conftest import Run, mcq
+from app_helpers import Run, mcq
 from sklearn.metrics import cohen_kappa_score
 
 from annotation_app.errors import InvalidInput, PermissionDenied

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_helpers import PASSWORD, Run, mcq
 from click.testing import CliRunner
-from conftest import PASSWORD, Run, mcq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest

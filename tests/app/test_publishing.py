@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from app_helpers import Run, mcq
 from click.testing import CliRunner
-from conftest import Run, mcq
 
 from annotation_app.errors import InvalidInput, PermissionDenied
 from annotation_app.services import items, publishing, review

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, Run, mcq
+from app_helpers import PASSWORD, Run, mcq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
