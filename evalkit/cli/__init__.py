@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from evalkit import __version__
+from evalkit.cli.app import app
 from evalkit.cli.run import run
 from evalkit.cli.score import score
 from evalkit.cli.suite import suite
@@ -42,6 +43,7 @@ def cli() -> None:
 cli.add_command(suite)
 cli.add_command(run)
 cli.add_command(score)
+cli.add_command(app)
 
 
 def main() -> None:
