@@ -35,8 +35,7 @@ GENERAL_SUITE = "general"
 # Metrics whose per-item values are right/wrong: compared with McNemar's exact test.
 BINARY_METRICS = frozenset({"accuracy", "exact_match", "format_adherence", "ll_accuracy"})
 # The item-level score that stands for an item when a task's chosen metrics are all
-# corpus-level (BLEU, macro F1) and so give no per-item value. Free-text tasks always get
-# theirs, for the item drill-down.
+# corpus-level (BLEU, macro F1) and so give no per-item value.
 _FALLBACK_ITEM_SCORE = {
     "mcq": "accuracy",
     "classification": "accuracy",
@@ -45,8 +44,16 @@ _FALLBACK_ITEM_SCORE = {
     "generation": "sentence_chrf",
     "dialogue": "sentence_chrf",
 }
-_ALWAYS = {task: ("language_match",) for task in ("qa", "generation", "dialogue")}
-_ALWAYS.update(generation=("sentence_chrf", "language_match"), dialogue=_ALWAYS["generation"])
+# Computed for every item of a task whatever the suite lists: format adherence wherever an
+# item has a format spec, the language check for free text, and chrF for the drill-down.
+_ALWAYS = {
+    "mcq": ("format_adherence",),
+    "classification": ("format_adherence",),
+    "extraction": ("format_adherence",),
+    "qa": ("format_adherence", "language_match"),
+    "generation": ("sentence_chrf", "format_adherence", "language_match"),
+    "dialogue": ("sentence_chrf", "format_adherence", "language_match"),
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,7 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _load_run(
+def load_run(
     run_dir: Path, suites_dir: Path | None
 ) -> tuple[dict[str, Any], dict[str, SuiteVersion]]:
     manifest = read_manifest(run_dir)
@@ -541,7 +548,7 @@ def score_run(
 
     Without `config`, the run is scored with the metric choices it recorded.
     """
-    manifest, versions = _load_run(run_dir, suites_dir)
+    manifest, versions = load_run(run_dir, suites_dir)
     config = config or ScoringConfig(**recorded_scoring(manifest))
     names = [m["name"] for m in manifest["models"]]
     plan = plan_metrics(versions, config)

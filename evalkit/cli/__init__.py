@@ -9,6 +9,7 @@ import click
 
 from evalkit import __version__
 from evalkit.cli.app import app
+from evalkit.cli.report import report
 from evalkit.cli.run import run
 from evalkit.cli.score import score
 from evalkit.cli.suite import suite
@@ -43,6 +44,7 @@ def cli() -> None:
 cli.add_command(suite)
 cli.add_command(run)
 cli.add_command(score)
+cli.add_command(report)
 cli.add_command(app)
 
 

@@ -37,6 +37,7 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     Models are names of configs in models_dir (models/NAME.yaml) or model folders.
     """
     from evalkit.cli.score import check_gate, print_summary
+    from evalkit.report import write_report
     from evalkit.runner.run import execute_run
     from evalkit.scoring import score_run
 
@@ -51,4 +52,6 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
         config.scoring_only(),
     )
     print_summary(summary)
+    path = write_report(result.run_dir, Path(config.suites_dir))
+    click.echo(f"report: {path}")
     check_gate(summary, config.fail_on_regression)

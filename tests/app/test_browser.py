@@ -10,11 +10,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from app_helpers import PASSWORD
+from browser import ARTIFACTS, BROWSER_ARGS, CHROMIUM, require_browser
 from click.testing import CliRunner
 
 from annotation_app.db import open_database, transaction
@@ -23,41 +24,12 @@ from evalkit.cli import cli
 from evalkit.suite.store import SuiteStore
 
 ROOT = Path(__file__).parents[2]
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _browser_available() -> str | None:
-    """Why the browser test cannot run here, or None."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install 'evalkit[dev]')"
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (scripts/install.sh dev installs Debian's chromium)"
-    return None
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def require_browser(env: Mapping[str, str]) -> None:
-    """Skip when the browser is missing, except in CI, where that is a failure."""
-    missing = _browser_available()
-    if missing:
-        if env.get("CI"):
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
 
 
 @pytest.fixture
@@ -206,9 +178,8 @@ def test_chinese_item_from_writing_to_published_version(served: tuple[str, Path]
     assert result.exit_code == 0, result.output
 
 
-def test_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+def test_missing_browser_fails_in_ci_and_skips_elsewhere() -> None:
     with pytest.raises(pytest.fail.Exception, match="cannot run in CI: /nonexistent/chromium"):
-        require_browser({"CI": "true"})
+        require_browser({"CI": "true"}, chromium="/nonexistent/chromium")
     with pytest.raises(pytest.skip.Exception):
-        require_browser({})
+        require_browser({}, chromium="/nonexistent/chromium")

@@ -267,7 +267,6 @@ def test_suite_name_already_published_is_refused(
     act: Run, people: dict[str, int], store: SuiteStore
 ) -> None:
     from drafts import write_draft
-
     from evalkit.suite.draft import read_draft
 
     draft, problems = read_draft(write_draft(store.root.parent / "draft"))
