@@ -233,9 +233,10 @@ def _aggregate(
         out.append(
             {
                 **dict(zip(keys, key, strict=True)),
-                "metrics": {
+                "metrics": {  # a metric that applies to none of the group's items is left out
                     name: _estimate(bootstrap_ci(np.array(v), resamples, seed))
                     for name, v in metrics.items()
+                    if not np.isnan(v).all()
                 },
             }
         )

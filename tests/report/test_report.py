@@ -15,7 +15,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from browser import ARTIFACTS, BROWSER_ARGS, CHROMIUM, require_browser
+from browser import (
+    ARTIFACTS,
+    BROWSER_ARGS,
+    CHROMIUM,
+    check_summary_numbers,
+    open_report,
+    require_browser,
+)
 from click.testing import CliRunner
 
 from evalkit.cli import cli
@@ -70,40 +77,6 @@ def test_report_of_a_folder_that_is_not_a_scored_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["report", str(tmp_path / "run")])
     assert result.exit_code == 1 and "score the run first" in result.output
     assert "Traceback" not in result.output
-
-
-def open_report(page: Any, path: Path) -> tuple[list[str], list[str]]:
-    """Load a report; return console errors and every URL requested."""
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.resolve().as_uri())
-    page.wait_for_selector("body[data-items-ready='true']", state="attached", timeout=30_000)
-    return errors, requests
-
-
-def check_summary_numbers(page: Any, summary: dict[str, Any]) -> int:
-    """Every summary cell on the page shows summary.json's value; returns how many were seen."""
-    expected = {
-        (r["model"], r["suite"], name): m["value"]
-        for r in summary["by_suite"]
-        for name, m in r["metrics"].items()
-    }
-    cells = page.eval_on_selector_all(
-        "#summary-table td[data-metric]",
-        """cells => cells.map(td => [td.closest('tr').dataset.model, td.closest('tr').dataset.suite,
-                                     td.dataset.metric, Number(td.dataset.value), td.innerText])""",
-    )
-    seen = 0
-    for model, suite, metric, value, text in cells:
-        if (model, suite, metric) in expected:
-            assert value == pytest.approx(expected[model, suite, metric]), (model, suite, metric)
-            assert text.startswith(f"{expected[model, suite, metric]:.3f}")
-            seen += 1
-    assert seen == len(expected)
-    return seen
 
 
 def visible_rows(page: Any) -> list[list[str]]:
