@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import TypeVar
+from collections.abc import Collection
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -19,10 +20,12 @@ from evalkit.errors import UsageError
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
-def keys_help(model: type[BaseModel]) -> list[tuple[str, str, str]]:
-    """(key, default, description) for every key of `model`, for a command's --help."""
+def keys_help(
+    model: type[BaseModel], last: Collection[str] = ()
+) -> list[tuple[str, str, str]]:
+    """(key, default, description) for every key of `model`, those in `last` at the end."""
     rows = []
-    for name, field in model.model_fields.items():
+    for name, field in sorted(model.model_fields.items(), key=lambda f: f[0] in last):
         default = (
             "(required)"
             if field.is_required()
@@ -57,12 +60,13 @@ def compose_config(
     config_file: Path | None = None,
     command: str = "run",
     example: str = "suite=legal",
+    base: dict[str, Any] | None = None,
 ) -> ConfigT:
-    """Merge defaults < config file < KEY=VALUE overrides, then validate. The one merge point."""
+    """Merge `base` < config file < KEY=VALUE overrides, then validate. The one merge point."""
     from omegaconf import OmegaConf
     from omegaconf.errors import GrammarParseError, OmegaConfBaseException
 
-    layers = []
+    layers = [OmegaConf.create(base)] if base else []
     if config_file is not None:
         if not config_file.is_file():
             raise UsageError(f"{config_file}: no such config file")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 from evalkit.errors import EvalkitError, IntegrityError, NotFoundError
 from evalkit.metrics.builtin import gold_label
 from evalkit.metrics.registry import CorpusStatistics, Metric, get_metric
+from evalkit.metrics.selection import ScoringConfig
 from evalkit.stats import (
     DEFAULT_RESAMPLES,
     Estimate,
@@ -32,48 +34,98 @@ SUMMARY_FILE = "summary.json"
 GENERAL_SUITE = "general"
 # Metrics whose per-item values are right/wrong: compared with McNemar's exact test.
 BINARY_METRICS = frozenset({"accuracy", "exact_match", "format_adherence", "ll_accuracy"})
-# The item-level score that stands for an item in overall numbers, per task, when the task's
-# first metric is corpus-level (BLEU) and so has no per-item value.
-_FALLBACK_ITEM_SCORE = {"generation": "sentence_chrf", "dialogue": "sentence_chrf"}
-# Checks computed for every item of these tasks, whatever the suite lists.
-_ALWAYS = {task: ("language_match",) for task in ("qa", "generation", "dialogue")}
+# The item-level score that stands for an item when a task's chosen metrics are all
+# corpus-level (BLEU, macro F1) and so give no per-item value.
+_FALLBACK_ITEM_SCORE = {
+    "mcq": "accuracy",
+    "classification": "accuracy",
+    "extraction": "field_f1",
+    "qa": "token_f1",
+    "generation": "sentence_chrf",
+    "dialogue": "sentence_chrf",
+}
+# Computed for every item of a task whatever the suite lists: format adherence wherever an
+# item has a format spec, the language check for free text, and chrF for the drill-down.
+_ALWAYS = {
+    "mcq": ("format_adherence",),
+    "classification": ("format_adherence",),
+    "extraction": ("format_adherence",),
+    "qa": ("format_adherence", "language_match"),
+    "generation": ("sentence_chrf", "format_adherence", "language_match"),
+    "dialogue": ("sentence_chrf", "format_adherence", "language_match"),
+}
 
 
-def _item_metrics(version: SuiteVersion, item: ItemBase) -> list[Metric]:
-    names = version.spec.tasks[item.task].metrics  # type: ignore[index]
-    metrics = [get_metric(n) for n in names]
-    extra = [_FALLBACK_ITEM_SCORE.get(item.task), *_ALWAYS.get(item.task, ())]
-    metrics += [get_metric(name) for name in extra if name and name not in names]
-    return metrics
+@dataclass(frozen=True)
+class TaskMetrics:
+    """The metrics one task of one suite is scored with in this run."""
+
+    item: tuple[Metric, ...]
+    corpus: tuple[Metric, ...]
+    options: dict[str, dict[str, Any]]  # keyword options per metric name
+
+    @property
+    def primary(self) -> str:
+        """The metric that is an item's single score: the first item-level one."""
+        return self.item[0].name
 
 
-def _primary(version: SuiteVersion, item: ItemBase) -> str:
-    """The metric that is an item's single score: the task's first item-level metric."""
-    return next(m.name for m in _item_metrics(version, item) if m.kind == "item")
+MetricPlan = dict[tuple[str, str], TaskMetrics]  # (suite ref, task) → its metrics
 
 
-def score_item(version: SuiteVersion, item: ItemBase, generation: dict[str, Any]) -> dict[str, Any]:
+def plan_metrics(versions: dict[str, SuiteVersion], config: ScoringConfig) -> MetricPlan:
+    """The metrics of every task of every suite in the run, resolved once."""
+    return {
+        (ref, task): task_metrics(version, task, config)
+        for ref, version in versions.items()
+        for task in version.spec.tasks
+    }
+
+
+def task_metrics(version: SuiteVersion, task: str, config: ScoringConfig) -> TaskMetrics:
+    """A task's metrics: the run's choice or the suite's, plus the per-item score they need."""
+    names = config.metric_names(task, version.spec.tasks[task].metrics)  # type: ignore[index]
+    chosen = [get_metric(n) for n in names]
+    item = [m for m in chosen if m.kind == "item"]
+    extra = [*([] if item else [_FALLBACK_ITEM_SCORE[task]]), *_ALWAYS.get(task, ())]
+    item += [get_metric(n) for n in dict.fromkeys(extra) if n not in names]
+    return TaskMetrics(
+        item=tuple(item),
+        corpus=tuple(m for m in chosen if m.kind == "corpus"),
+        options={m.name: config.options_for(m.options) for m in chosen + item if m.options},
+    )
+
+
+def score_item(item: ItemBase, generation: dict[str, Any], metrics: TaskMetrics) -> dict[str, Any]:
     """Every item-level metric of the item's task for one model's output."""
     values: dict[str, float | None] = {}
     if "output" in generation:
-        for m in _item_metrics(version, item):
-            if m.kind == "item":
-                values[m.name] = m.fn(item, generation["output"])
+        for m in metrics.item:
+            values[m.name] = m.fn(item, generation["output"], **metrics.options.get(m.name, {}))
     options = generation.get("option_logprobs")
     if options:
         best = max(options, key=lambda o: options[o]["logprob"])
         values["ll_accuracy"] = float(best == gold_label(item))
-    primary = _primary(version, item) if "output" in generation else "ll_accuracy"
+    primary = metrics.primary if "output" in generation else "ll_accuracy"
     return {"metrics": values, "score": values.get(primary), "score_metric": primary}
 
 
-def _load_run(
+def recorded_scoring(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The scoring keys a run was configured with (none in runs older than them)."""
+    return {k: manifest["config"][k] for k in ScoringConfig.model_fields if k in manifest["config"]}
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "manifest.json"
+    if not path.is_file():
+        raise NotFoundError(f"{run_dir}: not a run folder (no manifest.json)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_run(
     run_dir: Path, suites_dir: Path | None
 ) -> tuple[dict[str, Any], dict[str, SuiteVersion]]:
-    manifest_path = run_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise NotFoundError(f"{run_dir}: not a run folder (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = read_manifest(run_dir)
     store = SuiteStore(suites_dir or manifest["config"]["suites_dir"])
     versions = {}
     for s in manifest["suites"]:
@@ -88,7 +140,7 @@ def _load_run(
 
 
 def score_model_rows(
-    run_dir: Path, model: str, versions: dict[str, SuiteVersion]
+    run_dir: Path, model: str, versions: dict[str, SuiteVersion], plan: MetricPlan
 ) -> list[dict[str, Any]]:
     """Every item metric of one model's outputs on every suite of the run."""
     from evalkit.runner.run import generations_path
@@ -112,7 +164,7 @@ def score_model_rows(
                     "language": item.language,
                     "tags": list(item.tags),
                     "output": generation.get("output"),
-                    **score_item(version, item, generation),
+                    **score_item(item, generation, plan[ref, item.task]),
                 }
             )
     return rows
@@ -124,24 +176,30 @@ _SHARED: dict[str, Any] = {}
 
 def _score_model(model: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Item rows and corpus metrics of one model: the part of scoring that grows with items."""
-    run_dir, versions, resamples, seed = (
+    run_dir, versions, plan, resamples, seed = (
         _SHARED["run_dir"],
         _SHARED["versions"],
+        _SHARED["plan"],
         _SHARED["resamples"],
         _SHARED["seed"],
     )
-    rows = score_model_rows(run_dir, model, versions)
-    return rows, _corpus(rows, versions, resamples, seed)
+    rows = score_model_rows(run_dir, model, versions, plan)
+    return rows, _corpus(rows, versions, plan, resamples, seed)
 
 
 def score_models(
-    run_dir: Path, models: list[str], versions: dict[str, SuiteVersion], resamples: int, seed: int
+    run_dir: Path,
+    models: list[str],
+    versions: dict[str, SuiteVersion],
+    plan: MetricPlan,
+    resamples: int,
+    seed: int,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Score each model, in parallel processes where the platform can fork."""
     import multiprocessing
     import os
 
-    _SHARED.update(run_dir=run_dir, versions=versions, resamples=resamples, seed=seed)
+    _SHARED.update(run_dir=run_dir, versions=versions, plan=plan, resamples=resamples, seed=seed)
     workers = min(len(models), os.cpu_count() or 1)
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
         from concurrent.futures import ProcessPoolExecutor
@@ -175,9 +233,10 @@ def _aggregate(
         out.append(
             {
                 **dict(zip(keys, key, strict=True)),
-                "metrics": {
+                "metrics": {  # a metric that applies to none of the group's items is left out
                     name: _estimate(bootstrap_ci(np.array(v), resamples, seed))
                     for name, v in metrics.items()
+                    if not np.isnan(v).all()
                 },
             }
         )
@@ -187,7 +246,8 @@ def _aggregate(
 def label_report(
     rows: list[dict[str, Any]], versions: dict[str, SuiteVersion]
 ) -> list[dict[str, Any]]:
-    """Per-label precision, recall, F1 and support (scikit-learn) for choice tasks."""
+    """Per-label precision, recall, F1 and support (scikit-learn) for choice tasks, then the
+    micro and macro averages over the gold labels as labels "(micro)" and "(macro)"."""
     from sklearn.metrics import precision_recall_fscore_support
 
     from evalkit.metrics.builtin import predicted_label
@@ -207,18 +267,24 @@ def label_report(
         p, rec, f1, support = precision_recall_fscore_support(
             gold, predicted, labels=labels, zero_division=0
         )
+        rows_out = [(label, p[k], rec[k], f1[k], support[k]) for k, label in enumerate(labels)]
+        for average in ("micro", "macro"):
+            p_avg, rec_avg, f1_avg, _ = precision_recall_fscore_support(
+                gold, predicted, labels=labels, average=average, zero_division=0
+            )
+            rows_out.append((f"({average})", p_avg, rec_avg, f1_avg, len(gold)))
         out += [
             {
                 "model": model,
                 "suite": suite,
                 "task": task,
                 "label": label,
-                "precision": float(p[k]),
-                "recall": float(rec[k]),
-                "f1": float(f1[k]),
-                "support": int(support[k]),
+                "precision": float(precision),
+                "recall": float(recall),
+                "f1": float(f1_value),
+                "support": int(n),
             }
-            for k, label in enumerate(labels)
+            for label, precision, recall, f1_value, n in rows_out
         ]
     return out
 
@@ -226,18 +292,24 @@ def label_report(
 def field_report(
     rows: list[dict[str, Any]], versions: dict[str, SuiteVersion]
 ) -> list[dict[str, Any]]:
-    """Per-field precision, recall and F1 for extraction, over all items that have the field."""
-    from evalkit.metrics.builtin import f1_from_counts, field_outcomes
+    """Per-field precision, recall and F1 for extraction, over all items that have the field,
+    then field "(micro)": all fields of all items, unrequested predicted fields included."""
+    from evalkit.metrics.builtin import f1_from_counts, field_counts, field_outcomes
 
     counts: dict[tuple[str, str, str], list[int]] = {}
+
+    def add(key: tuple[str, str, str], outcome: tuple[int, int, int]) -> None:
+        totals = counts.setdefault(key, [0, 0, 0])
+        for k in range(3):
+            totals[k] += outcome[k]
+
     for r in rows:
         if r["task"] != "extraction" or r["output"] is None:
             continue
         item = versions[r["suite"]].by_id[r["item_id"]]
         for name, outcome in field_outcomes(item, r["output"]).items():  # type: ignore[arg-type]
-            totals = counts.setdefault((r["model"], r["suite"], name), [0, 0, 0])
-            for k in range(3):
-                totals[k] += outcome[k]
+            add((r["model"], r["suite"], name), outcome)
+        add((r["model"], r["suite"], "(micro)"), field_counts(item, r["output"]))  # type: ignore[arg-type]
     out = []
     for (model, suite, name), (tp, fp, fn) in sorted(counts.items()):
         out.append(
@@ -267,7 +339,11 @@ def corpus_ci(statistics: CorpusStatistics, resamples: int, seed: int) -> tuple[
 
 
 def _corpus(
-    rows: list[dict[str, Any]], versions: dict[str, SuiteVersion], resamples: int, seed: int
+    rows: list[dict[str, Any]],
+    versions: dict[str, SuiteVersion],
+    plan: MetricPlan,
+    resamples: int,
+    seed: int,
 ) -> list[dict[str, Any]]:
     """Corpus-level metrics (BLEU, chrF, macro F1) per model × suite × task, with CIs."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
@@ -279,11 +355,10 @@ def _corpus(
         version = versions[suite]
         items = [version.by_id[r["item_id"]] for r in members]
         outputs = [r["output"] for r in members]
-        for name in version.spec.tasks[task].metrics:  # type: ignore[index]
-            m = get_metric(name)
-            if m.kind != "corpus":
-                continue
-            statistics = m.fn(items, outputs)
+        metrics = plan[suite, task]
+        for m in metrics.corpus:
+            name = m.name
+            statistics = m.fn(items, outputs, **metrics.options.get(name, {}))
             low, high = corpus_ci(statistics, resamples, seed)
             out.append(
                 {
@@ -394,10 +469,11 @@ def summarize(
     rows: list[dict[str, Any]],
     manifest: dict[str, Any],
     versions: dict[str, SuiteVersion],
-    baseline: str | None = None,
-    resamples: int = DEFAULT_RESAMPLES,
-    seed: int = 0,
-    corpus: list[dict[str, Any]] | None = None,
+    baseline: str | None,
+    resamples: int,
+    seed: int,
+    corpus: list[dict[str, Any]],
+    config: ScoringConfig,
 ) -> dict[str, Any]:
     models = manifest["models"]
     base = choose_baseline(models, baseline)
@@ -435,7 +511,8 @@ def summarize(
         "by_suite": _aggregate(rows, ("model", "suite"), resamples, seed),
         "by_tag": _aggregate(rows, ("model", "suite", "tag"), resamples, seed),
         "by_language": _aggregate(rows, ("model", "suite", "language"), resamples, seed),
-        "corpus": corpus if corpus is not None else _corpus(rows, versions, resamples, seed),
+        "scoring": config.scoring_only().model_dump(),
+        "corpus": corpus,
         "labels": label_report(rows, versions),
         "fields": field_report(rows, versions),
         "comparisons": comparisons,
@@ -466,15 +543,21 @@ def score_run(
     baseline: str | None = None,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
+    config: ScoringConfig | None = None,
 ) -> dict[str, Any]:
-    """Score a run folder and write results.jsonl and summary.json into it."""
-    manifest, versions = _load_run(run_dir, suites_dir)
+    """Score a run folder and write results.jsonl and summary.json into it.
+
+    Without `config`, the run is scored with the metric choices it recorded.
+    """
+    manifest, versions = load_run(run_dir, suites_dir)
+    config = config or ScoringConfig(**recorded_scoring(manifest))
     names = [m["name"] for m in manifest["models"]]
-    rows, corpus = score_models(run_dir, names, versions, resamples, seed)
+    plan = plan_metrics(versions, config)
+    rows, corpus = score_models(run_dir, names, versions, plan, resamples, seed)
     with (run_dir / RESULTS_FILE).open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    summary = summarize(rows, manifest, versions, baseline, resamples, seed, corpus)
+    summary = summarize(rows, manifest, versions, baseline, resamples, seed, corpus, config)
     (run_dir / SUMMARY_FILE).write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
     )

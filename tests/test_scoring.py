@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from evalkit.cli import cli
 from evalkit.errors import IntegrityError
+from evalkit.metrics.registry import get_metric
 from evalkit.runner.run import generations_path
 from evalkit.scoring import regressions, score_run
 from evalkit.suite.items import ItemBase
@@ -191,3 +192,96 @@ def test_a_run_against_other_suite_content_is_refused(tmp_path: Path) -> None:
     run = write_run(tmp_path, content_hash="sha256:" + "0" * 64)
     with pytest.raises(IntegrityError, match="is not the version this run used"):
         score_run(run)
+
+
+def test_label_and_field_reports_carry_micro_averages(scored: tuple[Path, dict[str, Any]]) -> None:
+    _, summary = scored
+    corpus = {
+        (c["model"], c["suite"], c["task"], c["metric"]): c["value"] for c in summary["corpus"]
+    }
+    labels = [r for r in summary["labels"] if r["model"] == "base" and r["suite"] == "legal@v2"]
+    macro = next(r for r in labels if r["label"] == "(macro)" and r["task"] == "classification")
+    assert macro["f1"] == pytest.approx(corpus["base", "legal@v2", "classification", "macro_f1"])
+    micro = next(r for r in labels if r["label"] == "(micro)" and r["task"] == "classification")
+    per_label = [r for r in labels if r["task"] == "classification" and "(" not in r["label"]]
+    assert micro["support"] == sum(r["support"] for r in per_label)
+    field = next(
+        r
+        for r in summary["fields"]
+        if (r["model"], r["suite"], r["field"]) == ("base", "legal@v2", "(micro)")
+    )
+    run, _ = scored
+    rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    extraction = [
+        r for r in rows if (r["model"], r["suite"], r["task"]) == ("base", "legal@v2", "extraction")
+    ]
+    items = [LEGAL.by_id[r["item_id"]] for r in extraction]
+    expected = get_metric("field_f1_micro").fn(items, [r["output"] for r in extraction])
+    assert field["f1"] == pytest.approx(expected.value)
+    assert 0 < field["recall"] < 1 and field["precision"] == 1.0  # misses, no wrong values
+
+
+def _task_row(run: Path, model: str, suite: str, task: str) -> dict[str, Any]:
+    rows = [json.loads(line) for line in (run / "results.jsonl").read_text().splitlines()]
+    return next(r for r in rows if (r["model"], r["suite"], r["task"]) == (model, suite, task))
+
+
+def test_rescoring_with_other_metrics_and_bleu_tokenizer(tmp_path: Path) -> None:
+    run = write_run(tmp_path)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(run),
+            "--resamples",
+            "200",
+            "metrics.qa=[exact_match]",
+            "metrics.generation=[bleu,sentence_bleu]",
+            "bleu_tokenize=char",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["scoring"] == {
+        "metrics": {"qa": ["exact_match"], "generation": ["bleu", "sentence_bleu"]},
+        "bleu_tokenize": "char",
+    }
+    qa = _task_row(run, "base", "legal@v2", "qa")
+    assert qa["score_metric"] == "exact_match" and "token_f1" not in qa["metrics"]
+    generation = _task_row(run, "base", "legal@v2", "generation")
+    assert generation["score_metric"] == "sentence_bleu"
+    assert "sentence_chrf" in generation["metrics"]  # always there for the drill-down
+    bleu = [c for c in summary["corpus"] if c["metric"] == "bleu" and c["task"] == "generation"]
+    assert bleu and all("tok:char" in c["signature"] for c in bleu)
+    assert not [c for c in summary["corpus"] if c["metric"] == "chrf" and c["task"] == "generation"]
+
+
+def test_rescoring_overrides_add_to_what_the_run_recorded(tmp_path: Path) -> None:
+    run = write_run(tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["config"]["metrics"] = {"qa": ["exact_match"]}
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    assert score_run(run, resamples=200)["scoring"]["metrics"] == {"qa": ["exact_match"]}
+    result = CliRunner().invoke(cli, ["score", str(run), "--resamples", "200", "bleu_tokenize=zh"])
+    assert result.exit_code == 0, result.output
+    scoring = json.loads((run / "summary.json").read_text())["scoring"]
+    assert scoring == {"metrics": {"qa": ["exact_match"]}, "bleu_tokenize": "zh"}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("metrics.qa=[tokn_f1]", "unknown metric 'tokn_f1'; did you mean 'token_f1'?"),
+        ("metrics.qa=[bleu]", "metric 'bleu' does not apply to qa items"),
+        ("metrics.essay=[bleu]", "unknown task type 'essay'"),
+        ("bleu_tokenize=klingon", "unknown tokenizer (sacrebleu's: none, zh, 13a"),
+        ("bleu_tokenise=zh", "unknown key 'bleu_tokenise'; did you mean 'bleu_tokenize'?"),
+    ],
+)
+def test_bad_scoring_overrides_are_refused_before_anything_is_written(
+    tmp_path: Path, override: str, message: str
+) -> None:
+    run = write_run(tmp_path)
+    result = CliRunner().invoke(cli, ["score", str(run), override])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output and not (run / "summary.json").exists()

@@ -153,12 +153,16 @@ class HFBackend:
     def describe(self) -> dict[str, Any]:
         import transformers
 
-        return {
+        described = {
             "engine": "transformers",
             "transformers": transformers.__version__,
             "torch": self._torch.__version__,
             "device": self.device,
         }
+        if self.device == "cuda":  # numbers can differ between GPU models: record which ran
+            described["gpu"] = self._torch.cuda.get_device_name(0)
+            described["cuda"] = self._torch.version.cuda
+        return described
 
 
 @backend("hf")

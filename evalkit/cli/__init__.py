@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from evalkit import __version__
+from evalkit.cli.app import app
 from evalkit.cli.contamination import contamination
+from evalkit.cli.report import report
 from evalkit.cli.run import run
 from evalkit.cli.score import score
 from evalkit.cli.suite import suite
@@ -44,6 +46,8 @@ cli.add_command(suite)
 cli.add_command(run)
 cli.add_command(score)
 cli.add_command(contamination)
+cli.add_command(report)
+cli.add_command(app)
 
 
 def main() -> None:

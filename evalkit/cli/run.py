@@ -37,13 +37,21 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     Models are names of configs in models_dir (models/NAME.yaml) or model folders.
     """
     from evalkit.cli.score import check_gate, print_summary
+    from evalkit.report import write_report
     from evalkit.runner.run import execute_run
     from evalkit.scoring import score_run
 
     config = compose_run_config(list(overrides), config_file)
     result = execute_run(config)
     summary = score_run(
-        result.run_dir, Path(config.suites_dir), config.baseline, config.resamples, config.seed
+        result.run_dir,
+        Path(config.suites_dir),
+        config.baseline,
+        config.resamples,
+        config.seed,
+        config.scoring_only(),
     )
     print_summary(summary)
+    path = write_report(result.run_dir, Path(config.suites_dir))
+    click.echo(f"report: {path}")
     check_gate(summary, config.fail_on_regression)

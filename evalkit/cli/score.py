@@ -41,8 +41,9 @@ def check_gate(summary: dict[str, Any], threshold: float | None) -> None:
         raise EvalkitError(f"regression beyond {threshold}: " + "; ".join(found))
 
 
-@click.command()
+@click.command(context_settings={"show_default": True})
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("overrides", nargs=-1, metavar="[KEY=VALUE]...")
 @click.option(
     "--suites-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -58,16 +59,27 @@ def check_gate(summary: dict[str, Any], threshold: float | None) -> None:
 )
 def score(
     run_dir: Path,
+    overrides: tuple[str, ...],
     suites_dir: Path | None,
     baseline: str | None,
     resamples: int,
     seed: int,
     fail_on_regression: float | None,
 ) -> None:
-    """Score a run's generations: writes results.jsonl and summary.json into RUN_DIR."""
-    from evalkit.scoring import score_run
+    """Score a run's generations: writes results.jsonl and summary.json into RUN_DIR.
 
-    summary = score_run(run_dir, suites_dir, baseline, resamples, seed)
+    The run is scored with the metric choices it recorded; KEY=VALUE changes them, e.g.
+    metrics.qa=[exact_match,token_f1] or bleu_tokenize=char.
+    """
+    from evalkit.metrics.selection import ScoringConfig
+    from evalkit.overrides import compose_config
+    from evalkit.scoring import read_manifest, recorded_scoring, score_run
+
+    config = None
+    if overrides:  # on top of what the run recorded
+        recorded = recorded_scoring(read_manifest(run_dir))
+        config = compose_config(ScoringConfig, list(overrides), command="score", base=recorded)
+    summary = score_run(run_dir, suites_dir, baseline, resamples, seed, config)
     print_summary(summary)
     click.echo(f"wrote {run_dir / 'results.jsonl'} and {run_dir / 'summary.json'}")
     check_gate(summary, fail_on_regression)

@@ -101,3 +101,25 @@ def follows_format(item: ItemBase, output: str) -> bool | None:
             return False
         return _validator(json.dumps(spec.json_schema, sort_keys=True)).is_valid(value)
     raise TypeError(f"unknown format spec {spec!r}")  # pragma: no cover
+
+
+def format_failure(item: ItemBase, output: str) -> str | None:
+    """Why an output fails its item's format spec, in a few words; None if it does not fail."""
+    if follows_format(item, output) in (None, True):
+        return None
+    spec, answer = item.format, output.strip()
+    if not answer:
+        return "empty output"
+    if isinstance(spec, ChoiceFormat):
+        picked = extract_label(answer, spec.choices) is not None
+        return "a choice, with extra text" if picked else "not one of the choices"
+    if isinstance(spec, RegexFormat):
+        return "does not match the pattern"
+    found = extract_json_object(output)
+    if found is None:
+        return "no JSON object"
+    try:
+        json.loads(answer)
+    except json.JSONDecodeError:
+        return "JSON with extra text around it"
+    return "JSON that breaks the schema"

@@ -65,6 +65,21 @@ def macro_f1(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatist
     return CorpusStatistics(stats, reduce)
 
 
+@metric("micro_f1", tasks=("mcq", "classification"), kind="corpus")
+def micro_f1(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
+    """Micro-averaged F1 over the gold labels (scikit-learn's, with `labels=` the gold set).
+
+    Equals accuracy unless answers are unreadable: those count as missed, not as predictions.
+    """
+    labels = {gold_label(i) for i in items}
+    stats = np.zeros((len(items), 3))  # true positive, false positive, false negative
+    for row, (item, output) in enumerate(zip(items, outputs, strict=True)):
+        predicted, gold = predicted_label(item, output), gold_label(item)
+        hit = predicted == gold
+        stats[row] = (hit, not hit and predicted in labels, not hit)
+    return CorpusStatistics(stats, lambda s: f1_from_counts(*s))
+
+
 # --- question answering ---------------------------------------------------------------------
 
 
@@ -174,8 +189,10 @@ def field_f1_micro(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusS
 # --- generation ----------------------------------------------------------------------------
 
 
-def bleu_tokenizer(items: Sequence[ItemBase]) -> str:
-    """sacrebleu's `zh` tokenizer when the targets are Chinese, `13a` otherwise."""
+def bleu_tokenizer(items: Sequence[ItemBase], tokenize: str | None = None) -> str:
+    """`tokenize` if given, else sacrebleu's `zh` when the targets are Chinese, `13a` otherwise."""
+    if tokenize is not None:
+        return tokenize
     zh = sum(item.expected_language.startswith("zh") for item in items)
     return "zh" if zh * 2 > len(items) else "13a"
 
@@ -201,12 +218,28 @@ def _sacrebleu_statistics(
     )
 
 
-@metric("bleu", tasks=("generation", "dialogue"), kind="corpus")
-def bleu(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
-    """Corpus BLEU (sacrebleu) on a 0-100 scale; tokenizer zh for Chinese targets."""
+@lru_cache(maxsize=32)
+def _bleu_scorer(tokenize: str, sentence: bool) -> Any:
     from sacrebleu.metrics import BLEU
 
-    return _sacrebleu_statistics(BLEU(tokenize=bleu_tokenizer(items)), items, outputs)
+    # effective_order: sentence BLEU without it is 0 whenever a 4-gram is missing.
+    return BLEU(tokenize=tokenize, effective_order=sentence)
+
+
+@metric("bleu", tasks=("generation", "dialogue"), kind="corpus")
+def bleu(
+    items: Sequence[ItemBase], outputs: Sequence[str], *, tokenize: str | None = None
+) -> CorpusStatistics:
+    """Corpus BLEU (sacrebleu) on a 0-100 scale; tokenizer zh for Chinese targets."""
+    scorer = _bleu_scorer(bleu_tokenizer(items, tokenize), sentence=False)
+    return _sacrebleu_statistics(scorer, items, outputs)
+
+
+@metric("sentence_bleu", tasks=("generation", "dialogue"))
+def sentence_bleu(item: ItemBase, output: str, *, tokenize: str | None = None) -> float:
+    """BLEU of one output (0-1, sacrebleu with effective order), for item drill-down."""
+    scorer = _bleu_scorer(bleu_tokenizer([item], tokenize), sentence=True)
+    return float(scorer.sentence_score(output, item.reference_texts()).score) / 100
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,8 @@ does not apply) and aggregate by mean. Corpus metrics (BLEU, chrF, macro F1) see
 a task at once and return `CorpusStatistics`: additive per-item statistics plus the function
 that turns their sum into the score, so a bootstrap resamples sums instead of recomputing.
 Registration checks the function's shape, and an unknown name suggests the closest one.
+A metric may take keyword-only options with defaults (BLEU's `tokenize`); a run sets them
+through its scoring configuration.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Metric:
     tasks: tuple[str, ...]
     fn: Callable[..., Any]
     description: str
+    options: tuple[str, ...] = ()  # keyword-only parameters a run may set
 
 
 _REGISTRY: dict[str, Metric] = {}
@@ -55,10 +58,15 @@ _REGISTRY: dict[str, Metric] = {}
 def metric(
     name: str, *, tasks: Sequence[str], kind: MetricKind = "item"
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a metric; the function must take (item, output) or (items, outputs)."""
+    """Register a metric; the function must take (item, output) or (items, outputs), plus any
+    keyword-only options with defaults."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        params = list(inspect.signature(fn).parameters)
+        signature = inspect.signature(fn).parameters.values()
+        params = [p.name for p in signature if p.kind is not p.KEYWORD_ONLY]
+        options = tuple(p.name for p in signature if p.kind is p.KEYWORD_ONLY)
+        if any(p.default is p.empty for p in signature if p.kind is p.KEYWORD_ONLY):
+            raise TypeError(f"metric {name!r}: keyword-only options need defaults")
         if len(params) != 2:
             expected = "(item, output)" if kind == "item" else "(items, outputs)"
             raise TypeError(f"metric {name!r}: expected {expected}, got ({', '.join(params)})")
@@ -68,7 +76,7 @@ def metric(
         if name in _REGISTRY:
             raise TypeError(f"metric {name!r} is already registered")
         doc = (inspect.getdoc(fn) or "").splitlines()
-        _REGISTRY[name] = Metric(name, kind, tuple(tasks), fn, doc[0] if doc else "")
+        _REGISTRY[name] = Metric(name, kind, tuple(tasks), fn, doc[0] if doc else "", options)
         return fn
 
     return register

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from evalkit.metrics.selection import ScoringConfig
 from evalkit.overrides import compose_config, keys_help
 
 
-class RunConfig(BaseModel):
-    """Everything `evalkit run` accepts as KEY=VALUE."""
+class RunConfig(ScoringConfig):
+    """Everything `evalkit run` accepts as KEY=VALUE (the scoring keys come from ScoringConfig)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -87,7 +88,8 @@ class RunConfig(BaseModel):
 
 def config_help() -> list[tuple[str, str, str]]:
     """(key, default, description) for every key, for `evalkit run --help`."""
-    return keys_help(RunConfig)
+    # The run's own keys first, then the scoring keys it shares with `evalkit score`.
+    return keys_help(RunConfig, last=ScoringConfig.model_fields)
 
 
 def compose_run_config(overrides: list[str], config_file: Path | None = None) -> RunConfig:

@@ -59,6 +59,13 @@ def _continuation(version: SuiteVersion, item: ItemBase, option: str, prompt: Pr
     return render_template(version.spec.tasks[item.task].target, context)  # type: ignore[index]
 
 
+def engine_identity(model: ModelSpec, backend_name: str) -> str:
+    """What besides weights, prompt and sampling decides an output: the engine, the dtype the
+    weights run in, and the engine's options (a bfloat16 run must not reuse float32 outputs)."""
+    identity = {"backend": backend_name, "dtype": model.dtype, "engine": model.engine}
+    return json.dumps(identity, sort_keys=True, ensure_ascii=False)
+
+
 def plan_requests(
     model: ModelSpec,
     fingerprint: str,
@@ -76,6 +83,7 @@ def plan_requests(
         config.seed,
         config.fewshot,
     )
+    engine = engine_identity(model, backend_name)
     planned = []
     for item, prompt in zip(items, prompts, strict=True):
         options = _options(item)
@@ -87,16 +95,14 @@ def plan_requests(
                 seed=config.seed,
                 stop=prompt.stop,
             )
-            key = cache_key(fingerprint, backend_name, sampling.as_dict(), prompt.key())
+            key = cache_key(fingerprint, engine, sampling.as_dict(), prompt.key())
             planned.append(
                 PlannedRequest(item.id, "generate", key, GenerationRequest(prompt, sampling))
             )
         if config.mcq_mode != "generate":
             for option in options:
                 continuation = _continuation(version, item, option, prompt)
-                key = cache_key(
-                    fingerprint, backend_name, {"loglikelihood": continuation}, prompt.key()
-                )
+                key = cache_key(fingerprint, engine, {"loglikelihood": continuation}, prompt.key())
                 request = LoglikelihoodRequest(prompt, continuation)
                 planned.append(
                     PlannedRequest(

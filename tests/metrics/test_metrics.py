@@ -130,7 +130,7 @@ def test_format_specs() -> None:
     assert not follows_format(ext, 'Sure: {"a": "x"}')
 
 
-def _sacrebleu_cli(tmp: Path, hyps: list[str], refs: list[str], *args: str) -> float:
+def _sacrebleu_cli(tmp: Path, hyps: list[str], refs: list[str], *args: str) -> Any:
     (tmp / "hyp.txt").write_text("\n".join(hyps) + "\n", encoding="utf-8")
     (tmp / "ref.txt").write_text("\n".join(refs) + "\n", encoding="utf-8")
     out = subprocess.run(
@@ -148,7 +148,8 @@ def _sacrebleu_cli(tmp: Path, hyps: list[str], refs: list[str], *args: str) -> f
         text=True,
         check=True,
     )
-    return float(out.stdout.strip())
+    scores = [float(line) for line in out.stdout.split()]
+    return scores if "-sl" in args else scores[0]
 
 
 @pytest.mark.parametrize(
@@ -247,3 +248,58 @@ def test_bleu_records_sacrebleu_signature() -> None:
     ]
     signature = get_metric("bleu").fn(items, ["本协议受英国法律管辖。"]).signature
     assert signature is not None and "tok:zh" in signature and "nrefs:1" in signature
+
+
+SENTENCES = [
+    ("en", "The Seller shall deliver the goods.", "The Seller shall deliver the Goods in 30 days."),
+    ("zh", "卖方应在三十日内交付货物。", "卖方应于三十（30）日内交付货物。"),
+    ("en", "Governed by English law.", "This Agreement is governed by English law."),
+]
+
+
+@pytest.mark.parametrize("tok", [None, "char", "intl"])
+def test_bleu_tokenizer_override_and_sentence_bleu_equal_sacrebleu_cli(
+    tmp_path: Path, tok: str | None
+) -> None:
+    items = [
+        item("generation", prompt=f"p{i}", references=[ref], answer_language=lang)
+        for i, (lang, _, ref) in enumerate(SENTENCES)
+    ]
+    hyps = [h for _, h, _ in SENTENCES]
+    refs = [r for _, _, r in SENTENCES]
+    options = {"tokenize": tok} if tok else {}
+    corpus = get_metric("bleu").fn(items, hyps, **options)
+    # Default: mostly English targets, so 13a; an override is used as given.
+    assert f"tok:{tok or '13a'}" in corpus.signature
+    assert corpus.value == pytest.approx(
+        _sacrebleu_cli(tmp_path, hyps, refs, "-tok", tok or "13a"), abs=0.05
+    )
+    # Sentence BLEU picks its tokenizer per item (zh for the Chinese target) unless overridden.
+    for k, (lang, hyp, ref) in enumerate(SENTENCES):
+        one_tok = tok or ("zh" if lang == "zh" else "13a")
+        expected = _sacrebleu_cli(tmp_path, [hyp], [ref], "-sl", "-tok", one_tok)[0]
+        got = get_metric("sentence_bleu").fn(items[k], hyp, **options)
+        assert got == pytest.approx(expected / 100, abs=0.0005)
+
+
+def test_micro_f1_equals_scikit_learn_and_accuracy_when_all_answers_read() -> None:
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score
+
+    rng = np.random.default_rng(1)
+    labels = ["违约", "解除", "付款", "不可抗力"]
+    gold = [str(g) for g in rng.choice(labels, 200)]
+    outputs = [g if rng.random() < 0.5 else str(rng.choice([*labels, "不知道"])) for g in gold]
+    items = [
+        item("classification", text=f"条款 {i}", labels=labels, label=g, language="zh")
+        for i, g in enumerate(gold)
+    ]
+    predicted = [o if o in labels else "<none>" for o in outputs]
+    expected = f1_score(gold, predicted, labels=sorted(set(gold)), average="micro")
+    micro = get_metric("micro_f1").fn(items, outputs).value
+    assert micro == pytest.approx(expected)
+    assert micro > accuracy_score(gold, predicted)  # unreadable answers are misses only
+    readable = [o if o in labels else labels[0] for o in outputs]
+    assert get_metric("micro_f1").fn(items, readable).value == pytest.approx(
+        accuracy_score(gold, readable)
+    )

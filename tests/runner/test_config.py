@@ -42,12 +42,24 @@ def test_config_file_is_overridden_by_arguments(tmp_path: Path) -> None:
         (["suite=[legal", "model=x"], "cannot parse 'suite=[legal'"),
         (["legal"], "bad argument 'legal': expected KEY=VALUE"),
         (["suite=legal", "model=[a,a]"], "names repeat"),
+        (["suite=legal", "model=x", "metrics.mcq=[acuracy]"], "did you mean 'accuracy'"),
+        (["suite=legal", "model=x", "bleu_tokenize=mecab"], "unknown tokenizer"),
     ],
 )
 def test_bad_configuration_is_a_usage_error(overrides: list[str], message: str) -> None:
     with pytest.raises(UsageError) as e:
         compose_run_config(overrides)
     assert message.lower() in str(e.value).lower()
+
+
+def test_scoring_keys_are_run_keys() -> None:
+    config = compose_run_config(
+        ["suite=legal", "model=x", "metrics.generation=[bleu,sentence_bleu]", "bleu_tokenize=char"]
+    )
+    assert config.scoring_only().model_dump() == {
+        "metrics": {"generation": ["bleu", "sentence_bleu"]},
+        "bleu_tokenize": "char",
+    }
 
 
 def test_help_lists_every_key_with_its_default() -> None:

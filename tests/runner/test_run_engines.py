@@ -112,6 +112,43 @@ def test_vllm_generates_for_base_and_chat_and_records_the_run(
     assert summary["baseline"] == "base" and (result.run_dir / "results.jsonl").is_file()
 
 
+def test_report_of_a_real_run_in_a_real_browser(
+    first_run: tuple[Path, RunResult, list[str]],
+) -> None:
+    """The report of this real vLLM run opens offline with the numbers of its summary.json."""
+    import os
+
+    from browser import (
+        ARTIFACTS,
+        BROWSER_ARGS,
+        CHROMIUM,
+        check_summary_numbers,
+        open_report,
+        require_browser,
+    )
+
+    from evalkit.report import write_report
+    from evalkit.scoring import score_run
+
+    _, result, _ = first_run
+    summary = score_run(result.run_dir, SUITES_DIR, resamples=200)
+    path = write_report(result.run_dir, SUITES_DIR)
+    require_browser(os.environ)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        errors, requests = open_report(page, path)
+        assert check_summary_numbers(page, summary) > 0
+        page.locator("#item-table tbody td.dt-control").first.click()
+        assert page.locator(".detail pre.model-output").count() == 2  # base and chat
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report-real-run.png"), full_page=True)
+        browser.close()
+    assert errors == [] and all(u.startswith(("file:", "blob:")) for u in requests)
+
+
 def test_rerun_regenerates_nothing(
     first_run: tuple[Path, RunResult, list[str]], models_dir: Path
 ) -> None:

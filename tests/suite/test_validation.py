@@ -98,7 +98,8 @@ def test_spec_checked_against_items(tmp_path: Path) -> None:
         "tasks.extraction to suite.yaml)",
         f"{folder / 'suite.yaml'}: tasks.mcq.metrics[0]: unknown metric 'acuracy'; did you "
         "mean 'accuracy'? (metrics: accuracy, bleu, chrf, exact_match, field_f1, field_f1_micro, "
-        "format_adherence, language_match, macro_f1, sentence_chrf, token_f1)",
+        "format_adherence, language_match, macro_f1, micro_f1, sentence_bleu, sentence_chrf, "
+        "token_f1)",
         f"{folder / 'suite.yaml'}: tasks.mcq.metrics[1]: metric 'bleu' does not apply to mcq "
         "items (it applies to generation, dialogue)",
         f"{folder / 'suite.yaml'}: tasks.mcq.fewshot: asks for 3 few-shot exemplars but the "

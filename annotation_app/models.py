@@ -1,0 +1,208 @@
+"""The database schema: users, suites, items, double-annotation labels and the audit log.
+
+Items are stored as evalkit item records (JSON) plus a few columns copied out of the record
+for filtering. `Item.version` and `Suite.version` are SQLAlchemy version counters: an UPDATE
+whose row changed since it was read fails instead of overwriting (optimistic locking).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class Role(str, enum.Enum):
+    """What a user may do; each role may also do everything of the roles before it."""
+
+    ANNOTATOR = "annotator"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class Status(str, enum.Enum):
+    """An item's place in review: draft → in_review → approved / rejected → revised → ..."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REVISED = "revised"
+
+
+class Base(DeclarativeBase):
+    # Named constraints, so Alembic's batch mode can alter SQLite tables later.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(256))  # None: single sign-on only
+    role: Mapped[str] = mapped_column(String(16), default=Role.ANNOTATOR.value)
+    language: Mapped[str] = mapped_column(String(8), default="en")  # of the interface
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def public(self) -> dict[str, Any]:
+        """The fields the audit log records (never the password hash)."""
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "language": self.language,
+            "active": self.active,
+            "sso_only": self.password_hash is None,
+        }
+
+
+class Suite(Base):
+    """A suite being curated: its spec fields; items hang off it."""
+
+    __tablename__ = "suites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text)
+    guidelines: Mapped[str] = mapped_column(Text)
+    goals: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    tasks: Mapped[dict[str, Any]] = mapped_column(JSON)  # task type -> TaskConfig as JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    def spec_record(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "guidelines": self.guidelines,
+            "goals": self.goals,
+            "tasks": self.tasks,
+        }
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("suite_id", "item_id", name="uq_items_suite_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suite_id: Mapped[int] = mapped_column(ForeignKey("suites.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(128))  # the evalkit item id
+    task: Mapped[str] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(32))
+    split: Mapped[str] = mapped_column(String(8))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)  # evalkit item record, validated
+    search_text: Mapped[str] = mapped_column(Text, default="")  # input + references, for search
+    status: Mapped[str] = mapped_column(String(16), default=Status.DRAFT.value, index=True)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    suite: Mapped[Suite] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id])
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the audit log records of an item."""
+        return {
+            "item_id": self.item_id,
+            "status": self.status,
+            "review_comment": self.review_comment,
+            "version": self.version,
+            "record": self.record,
+        }
+
+
+class Assignment(Base):
+    """One annotator's blind label for one item (double annotation)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("item_pk", "annotator_id", name="uq_assignments_item_annotator"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_pk: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    label: Mapped[str | None] = mapped_column(Text)
+    labelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    item: Mapped[Item] = relationship()
+    annotator: Mapped[User] = relationship(foreign_keys=[annotator_id])
+
+
+class Adjudication(Base):
+    """A reviewer's resolution of a disagreement between annotators."""
+
+    __tablename__ = "adjudications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_pk: Mapped[int] = mapped_column(ForeignKey("items.id"), unique=True)
+    label: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what, when, with the state before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(128))  # kept even if the user is renamed
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))  # "item", "suite", "user", "version"
+    entity_key: Mapped[str] = mapped_column(String(200), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

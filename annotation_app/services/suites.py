@@ -1,0 +1,257 @@
+"""Suites in the app: create (empty or from a published version), edit the spec, count items."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from annotation_app.errors import EditConflict, InvalidInput, NotFound
+from annotation_app.models import Item, Status, Suite, User, utcnow
+from annotation_app.permissions import Action, require
+from annotation_app.services import audit
+from evalkit.errors import Problem
+from evalkit.suite.items import item_to_record
+from evalkit.suite.records import problems_from_validation_error
+from evalkit.suite.spec import SuiteSpec
+from evalkit.suite.store import SuiteStore
+
+# Starting prompts and metrics per task type for a new suite; an admin edits them later.
+# `fewshot: 0` so that a suite publishes before it has dev items.
+DEFAULT_TASKS: dict[str, dict[str, Any]] = {
+    "mcq": {
+        "instruction": "Answer each multiple-choice question with the letter of the correct "
+        "choice.",
+        "prompt": "Question: {{ question }}\n{% for c in choices %}{{ letters[loop.index0] }}. "
+        "{{ c }}\n{% endfor %}Answer:",
+        "target": " {{ answer }}",
+        "chat": "{{ question }}\n\n{% for c in choices %}{{ letters[loop.index0] }}. {{ c }}\n"
+        "{% endfor %}\nAnswer with the letter of the correct choice only.",
+        "fewshot": 0,
+        "metrics": ["accuracy", "format_adherence"],
+    },
+    "classification": {
+        "instruction": "Classify each text into exactly one label. Answer with the label only.",
+        "prompt": "Text: {{ text }}\nLabels: {{ labels | join(', ') }}\nLabel:",
+        "target": " {{ label }}",
+        "chat": "Classify the text into exactly one of these labels: {{ labels | join(', ') }}."
+        "\n\n{{ text }}\n\nAnswer with the label only.",
+        "fewshot": 0,
+        "metrics": ["accuracy", "macro_f1", "format_adherence"],
+    },
+    "extraction": {
+        "instruction": "Extract the requested fields as a JSON object; null where the text "
+        "has none.",
+        "prompt": "Text:\n{{ text }}\nFields: {{ fields.keys() | list | json }}\nJSON:",
+        "target": " {{ fields | json }}",
+        "chat": "Extract these fields as a JSON object: {{ fields.keys() | list | json }}.\n\n"
+        "{{ text }}\n\nAnswer with the JSON object only.",
+        "fewshot": 0,
+        "metrics": ["field_f1", "format_adherence"],
+    },
+    "qa": {
+        "instruction": "Answer each question with a short answer.",
+        "prompt": "{% if context %}Passage: {{ context }}\n{% endif %}Question: {{ question }}"
+        "\nAnswer:",
+        "target": " {{ answers[0] }}",
+        "chat": "{% if context %}{{ context }}\n\n{% endif %}{{ question }}\n\n"
+        "Give only the short answer.",
+        "fewshot": 0,
+        "metrics": ["exact_match", "token_f1"],
+    },
+    "generation": {
+        "instruction": "Follow the instruction in each task.",
+        "prompt": "Task: {{ prompt }}\nResponse:",
+        "target": " {{ references[0] }}",
+        "chat": "{{ prompt }}",
+        "fewshot": 0,
+        "metrics": ["bleu", "chrf"],
+    },
+    "dialogue": {
+        "instruction": "Continue each conversation as the assistant.",
+        "prompt": "{% for m in messages %}{% if m.role == 'user' %}User: {{ m.content }}\n"
+        "{% elif m.role == 'assistant' %}Assistant: {{ m.content }}\n{% else %}{{ m.content }}\n"
+        "{% endif %}{% endfor %}Assistant:",
+        "target": " {{ references[0] }}",
+        "chat": "{{ messages[-1].content }}",
+        "fewshot": 0,
+        "stop": ["\nUser:", "\n\n"],
+        "metrics": ["bleu", "chrf"],
+    },
+}
+
+
+@dataclass(frozen=True)
+class SuiteCounts:
+    """Items of a suite by task, by status and by tag."""
+
+    total: int
+    by_task: dict[str, int]
+    by_status: dict[str, int]
+    by_tag: dict[str, int]
+
+
+def validate_spec(record: dict[str, Any]) -> SuiteSpec:
+    """The spec as evalkit reads it, or InvalidInput naming each bad field."""
+    try:
+        return SuiteSpec.model_validate(record)
+    except ValidationError as e:
+        raise InvalidInput(problems_from_validation_error(e, "suite")) from None
+
+
+def get_suite(db: Session, actor: User, suite_id: int) -> Suite:
+    require(actor, Action.VIEW)
+    suite = db.get(Suite, suite_id)
+    if suite is None:
+        raise NotFound("error.no_suite", suite=str(suite_id))
+    return suite
+
+
+def list_suites(db: Session, actor: User) -> list[Suite]:
+    require(actor, Action.VIEW)
+    return list(db.scalars(select(Suite).order_by(Suite.name)))
+
+
+def create_suite(
+    db: Session,
+    actor: User,
+    store: SuiteStore,
+    *,
+    name: str,
+    description: str,
+    guidelines: str,
+    goals: list[dict[str, str]],
+    tasks: dict[str, Any],
+) -> Suite:
+    """A new, empty suite. A name already published in the store is refused: start from its
+    latest version instead, or the next publish would drop its items."""
+    require(actor, Action.MANAGE_SUITES)
+    record = {
+        "name": name,
+        "description": description,
+        "guidelines": guidelines,
+        "goals": goals,
+        "tasks": tasks,
+    }
+    spec = validate_spec(record)
+    if db.scalar(select(Suite.id).where(Suite.name == spec.name)):
+        raise InvalidInput([Problem("suite", "name", f"a suite {spec.name!r} already exists")])
+    if store.versions(spec.name):
+        raise InvalidInput(
+            [
+                Problem(
+                    "suite",
+                    "name",
+                    f"{spec.name!r} is already published in {store.root}; "
+                    "start from its latest version instead",
+                )
+            ]
+        )
+    return _add_suite(db, actor, spec, "suite.create")
+
+
+def _add_suite(db: Session, actor: User, spec: SuiteSpec, action: str) -> Suite:
+    data = spec.model_dump(mode="json", exclude_none=True)
+    suite = Suite(
+        name=spec.name,
+        description=data["description"],
+        guidelines=data["guidelines"],
+        goals=data["goals"],
+        tasks=data["tasks"],
+    )
+    db.add(suite)
+    db.flush()
+    audit.record(db, actor, action, "suite", f"suite:{suite.name}", None, suite.spec_record())
+    return suite
+
+
+def create_from_version(db: Session, actor: User, store: SuiteStore, ref: str) -> Suite:
+    """Start curating from a published version: its spec, and its items as approved items
+    (they were reviewed before they were published)."""
+    require(actor, Action.MANAGE_SUITES)
+    version = store.load(ref)
+    if db.scalar(select(Suite.id).where(Suite.name == version.name)):
+        raise InvalidInput([Problem("suite", "name", f"a suite {version.name!r} already exists")])
+    suite = _add_suite(db, actor, version.spec, "suite.create_from_version")
+    from annotation_app.services.items import new_item_row
+
+    for item in version.items:
+        row = new_item_row(suite, actor, item_to_record(item), Status.APPROVED)
+        db.add(row)
+    db.flush()
+    audit.record(
+        db,
+        actor,
+        "suite.items_from_version",
+        "suite",
+        f"suite:{suite.name}",
+        None,
+        {"ref": version.ref, "items": len(version.items)},
+    )
+    return suite
+
+
+def update_suite(
+    db: Session, actor: User, suite_id: int, changes: dict[str, Any], expected_version: int
+) -> Suite:
+    """Change description, guidelines, goals or tasks (not the name, which names the folder)."""
+    require(actor, Action.MANAGE_SUITES)
+    suite = get_suite(db, actor, suite_id)
+    before = suite.spec_record()
+    unknown = set(changes) - {"description", "guidelines", "goals", "tasks"}
+    if unknown:
+        raise InvalidInput([Problem("suite", field, "cannot be changed") for field in unknown])
+    after = {**before, **changes}
+    if suite.version != expected_version:
+        audit.record_apart(db, actor, "suite.conflict", "suite", f"suite:{suite.name}", after=after)
+        raise EditConflict(
+            what=f"suite:{suite.name}",
+            current=before,
+            current_version=suite.version,
+            by="-",
+            at=str(suite.updated_at),
+            attempted=after,
+        )
+    spec = validate_spec(after).model_dump(mode="json", exclude_none=True)
+    suite.description = spec["description"]
+    suite.guidelines = spec["guidelines"]
+    suite.goals = spec["goals"]
+    suite.tasks = spec["tasks"]
+    suite.updated_at = utcnow()
+    try:
+        db.flush()
+    except StaleDataError:
+        raise EditConflict(
+            what=f"suite:{suite.name}",
+            current=before,
+            current_version=expected_version + 1,
+            by="-",
+            at="-",
+            attempted=after,
+        ) from None
+    audit.record(
+        db, actor, "suite.update", "suite", f"suite:{suite.name}", before, suite.spec_record()
+    )
+    return suite
+
+
+def counts(db: Session, actor: User, suite_id: int) -> SuiteCounts:
+    require(actor, Action.VIEW)
+    rows = db.execute(select(Item.task, Item.status, Item.tags).where(Item.suite_id == suite_id))
+    by_task: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    by_tag: Counter[str] = Counter()
+    total = 0
+    for task, status, tags in rows:
+        total += 1
+        by_task[task] += 1
+        by_status[status] += 1
+        by_tag.update(tags or [])
+    return SuiteCounts(
+        total, dict(sorted(by_task.items())), dict(by_status), dict(by_tag.most_common())
+    )

@@ -1,0 +1,96 @@
+"""The HTML report of a scored run: one self-contained file, plus the summary as CSV/Markdown.
+
+`write_report(run_dir)` reads results.jsonl, summary.json and the run manifest (and the suites
+the run used, for items' text) and writes report.html, summary.csv and summary.md beside them.
+The page opens offline: plotly.js and the table library (DataTables, from itables' bundle) are
+inlined; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from evalkit.report.charts import all_charts
+from evalkit.report.data import build_report_data
+from evalkit.report.exports import summary_frame, summary_markdown
+
+REPORT_FILE = "report.html"
+
+__all__ = ["REPORT_FILE", "build_report_data", "render_report", "write_report"]
+
+
+@lru_cache(maxsize=1)
+def _assets() -> dict[str, str]:
+    import itables
+    import plotly
+
+    templates = resources.files("evalkit.report") / "templates"
+    table_dir = Path(itables.__file__).parent / "html"
+    return {
+        "plotly_js": (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(
+            encoding="utf-8"
+        ),
+        "table_js_b64": base64.b64encode((table_dir / "dt_bundle.js").read_bytes()).decode(),
+        "table_css": (table_dir / "dt_bundle.css").read_text(encoding="utf-8"),
+        "report_js": (templates / "report.js").read_text(encoding="utf-8"),
+        "report_css": (templates / "report.css").read_text(encoding="utf-8"),
+    }
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("evalkit.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # tojson escapes <, >, & and ' for a <script> block; keep Chinese as text (smaller).
+    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}
+    return env
+
+
+def _facets(items: list[dict[str, Any]]) -> dict[str, list[str]]:
+    return {
+        "task": sorted({i["task"] for i in items}),
+        "language": sorted({i["language"] for i in items}),
+        "tag": sorted({t for i in items for t in i["tags"]}),
+    }
+
+
+def render_report(data: dict[str, Any]) -> str:
+    """The report page for `build_report_data`'s output."""
+    from markupsafe import Markup
+
+    assets = {k: Markup(v) for k, v in _assets().items()}  # library code, not run data
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        **data,
+        assets=assets,
+        charts=all_charts(data["summary"]),
+        facets=_facets(data["items"]["items"]),
+        model_index={m: k for k, m in enumerate(data["items"]["models"])},
+        manifest_text=json.dumps(data["manifest"], ensure_ascii=False, indent=2),
+    )
+
+
+def write_report(run_dir: Path, suites_dir: Path | None = None) -> Path:
+    """Write report.html, summary.csv and summary.md into a scored run folder."""
+    data = build_report_data(run_dir, suites_dir)
+    path = run_dir / REPORT_FILE
+    path.write_text(render_report(data), encoding="utf-8")
+    summary_frame(data["table"]).to_csv(run_dir / "summary.csv", index=False)
+    (run_dir / "summary.md").write_text(
+        summary_markdown(
+            data["table"], data["columns"], data["summary"]["baseline"], data["summary"]["run_id"]
+        ),
+        encoding="utf-8",
+    )
+    return path

@@ -1,0 +1,172 @@
+"""The report's charts, as Plotly figure JSON (rendered in the page by the inlined plotly.js).
+
+Plotly reads a few HTML tags in labels, so every name from a run is escaped first.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 60, "r": 20, "t": 40, "b": 60},
+    "font": {"family": "system-ui, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif"},
+    "height": 380,
+}
+
+
+def _figure(data: list[Any], layout: dict[str, Any]) -> dict[str, Any]:
+    import plotly.graph_objects as go
+
+    figure = go.Figure(data=data, layout={**LAYOUT, **layout})
+    return json.loads(figure.to_json())
+
+
+def _label(text: str) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def score_chart(summary: dict[str, Any]) -> dict[str, Any]:
+    """Each model's score per suite with its 95% interval as whiskers."""
+    import plotly.graph_objects as go
+
+    traces = []
+    for model in summary["models"]:
+        rows = [r for r in summary["by_suite"] if r["model"] == model["name"]]
+        scores = [r["metrics"]["score"] for r in rows]
+        traces.append(
+            go.Bar(
+                name=_label(model["name"]),
+                x=[_label(r["suite"]) for r in rows],
+                y=[s["value"] for s in scores],
+                error_y={
+                    "type": "data",
+                    "array": [s["high"] - s["value"] for s in scores],
+                    "arrayminus": [s["value"] - s["low"] for s in scores],
+                },
+                customdata=[[s["low"], s["high"], s["n"]] for s in scores],
+                hovertemplate="%{x}: %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]"
+                " n=%{customdata[2]}<extra>%{fullData.name}</extra>",
+            )
+        )
+    return _figure(traces, {"barmode": "group", "yaxis": {"title": "score", "range": [0, 1.05]}})
+
+
+def breakdown_heatmap(summary: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """Score per suite and task or tag (rows) × model (columns)."""
+    import plotly.graph_objects as go
+
+    section = summary[f"by_{key}"]
+    if not section:
+        return None
+    groups = sorted({(r["suite"], r[key]) for r in section})
+    models = [m["name"] for m in summary["models"]]
+    value = {(r["model"], r["suite"], r[key]): r["metrics"]["score"] for r in section}
+    z, text = [], []
+    for suite, name in groups:
+        cells = [value.get((model, suite, name)) for model in models]
+        z.append([c["value"] if c else None for c in cells])
+        text.append(
+            [
+                f"{c['value']:.2f} [{c['low']:.2f}, {c['high']:.2f}] n={c['n']}" if c else ""
+                for c in cells
+            ]
+        )
+    heat = go.Heatmap(
+        z=z,
+        x=[_label(m) for m in models],
+        y=[f"{_label(suite)} · {_label(name)}" for suite, name in groups],
+        text=text,
+        texttemplate="%{z:.2f}" if len(groups) * len(models) <= 400 else None,
+        hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>",
+        zmin=0,
+        zmax=1,
+        colorscale="RdYlGn",
+    )
+    height = max(260, 90 + 24 * len(groups))
+    return _figure(
+        [heat], {"height": height, "yaxis": {"autorange": "reversed"}, "margin": {"l": 200}}
+    )
+
+
+def _range_with_zero(values: list[float]) -> list[float]:
+    low, high = min([*values, 0.0]), max([*values, 0.0])
+    pad = (high - low) * 0.1 or 0.05
+    return [low - pad, high + pad]
+
+
+def starting_point_chart(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """Each SFT checkpoint: its gain on a domain suite (y) against its change on the general
+    suite (x), both relative to its starting model, with 95% intervals."""
+    import plotly.graph_objects as go
+
+    points: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for p in summary["starting_points"]:
+        points.setdefault(p["model"], {"domain": [], "general": []})[p["role"]].append(p)
+    traces = []
+    for model, parts in points.items():
+        if not parts["general"] or not parts["domain"]:
+            continue
+        general = parts["general"][0]
+        for domain in parts["domain"]:
+            traces.append(
+                go.Scatter(
+                    name=f"{_label(model)} ({_label(domain['stage'])}) · {_label(domain['suite'])}",
+                    x=[general["difference"]],
+                    y=[domain["difference"]],
+                    mode="markers+text",
+                    text=[_label(model)],
+                    textposition="top center",
+                    marker={"size": 14},
+                    error_x={
+                        "type": "data",
+                        "array": [general["high"] - general["difference"]],
+                        "arrayminus": [general["difference"] - general["low"]],
+                    },
+                    error_y={
+                        "type": "data",
+                        "array": [domain["high"] - domain["difference"]],
+                        "arrayminus": [domain["difference"] - domain["low"]],
+                    },
+                    hovertemplate="change on general %{x:+.3f}<br>gain on domain %{y:+.3f}"
+                    "<extra>%{fullData.name}</extra>",
+                )
+            )
+    if not traces:
+        return None
+    zero = {"zeroline": True, "zerolinewidth": 2, "zerolinecolor": "#888"}
+    xs = [
+        v for t in traces for v in (t.x[0] - t.error_x.arrayminus[0], t.x[0] + t.error_x.array[0])
+    ]
+    ys = [
+        v for t in traces for v in (t.y[0] - t.error_y.arrayminus[0], t.y[0] + t.error_y.array[0])
+    ]
+    return _figure(
+        traces,
+        {
+            "xaxis": {
+                "title": "change on the general suite (forgetting when < 0)",
+                "range": _range_with_zero(xs),
+                **zero,
+            },
+            "yaxis": {
+                "title": "SFT gain on the domain suite",
+                "range": _range_with_zero(ys),
+                **zero,
+            },
+            "height": 440,
+        },
+    )
+
+
+def all_charts(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The report's charts by id; a chart the run has no data for is left out."""
+    charts = {
+        "scores": score_chart(summary),
+        "tasks": breakdown_heatmap(summary, "task"),
+        "tags": breakdown_heatmap(summary, "tag"),
+        "starting_points": starting_point_chart(summary),
+    }
+    return {name: chart for name, chart in charts.items() if chart is not None}

@@ -1,0 +1,170 @@
+// The report's behaviour: charts from embedded Plotly JSON, and the item table (DataTables,
+// from the itables bundle). Item text and model output are untrusted: they only ever reach
+// the page as text nodes (textContent / DataTables' text renderer), never as HTML.
+"use strict";
+
+function readJSON(id) {
+  return JSON.parse(document.getElementById(id).textContent);
+}
+
+function el(tag, attrs, children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  for (const child of children || []) {
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Control characters are shown as visible marks instead of vanishing.
+function visibleText(text) {
+  const out = document.createDocumentFragment();
+  let plain = "";
+  for (const ch of String(text ?? "")) {
+    const code = ch.codePointAt(0);
+    if ((code < 32 && ch !== "\n" && ch !== "\t") || code === 127) {
+      if (plain) { out.append(plain); plain = ""; }
+      out.append(el("span", { class: "ctl", title: "control character" }, ["^" + code.toString(16).padStart(2, "0")]));
+    } else {
+      plain += ch;
+    }
+  }
+  if (plain) out.append(plain);
+  return out;
+}
+
+// Word-level for Latin text, character-level for CJK.
+const TOKEN = /[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[\p{L}\p{N}_]+|\s+|[^\s\p{L}\p{N}_]/gu;
+
+function diffNodes(reference, output) {
+  const a = String(reference ?? "").match(TOKEN) || [];
+  const b = String(output ?? "").match(TOKEN) || [];
+  const frag = document.createDocumentFragment();
+  if (a.length * b.length > 4e6) { frag.append(visibleText(output)); return frag; }
+  const n = a.length, m = b.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  let i = 0, j = 0;
+  const push = (tag, text) => {
+    const last = frag.lastChild;
+    if (last && last.nodeName.toLowerCase() === tag) last.append(visibleText(text));
+    else if (tag === "span") frag.append(visibleText(text));
+    else frag.append(el(tag, {}, [visibleText(text)]));
+  };
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) { push("span", b[j]); i++; j++; }
+    else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) { push("ins", b[j]); j++; }
+    else { push("del", a[i]); i++; }
+  }
+  return frag;
+}
+
+function renderCharts() {
+  const charts = readJSON("chart-data");
+  for (const [name, figure] of Object.entries(charts)) {
+    const target = document.getElementById("chart-" + name);
+    if (target) Plotly.newPlot(target, figure.data, figure.layout, { responsive: true, displaylogo: false });
+  }
+}
+
+function mark(score) {
+  if (score === null || score === undefined) return "–";
+  if (score >= 0.5) return score === 1 ? "✓" : "✓ " + score.toFixed(2);
+  return score === 0 ? "✗" : "✗ " + score.toFixed(2);
+}
+
+function itemDetail(item, models) {
+  const refs = item.reference.length ? item.reference : [""];
+  const outputs = el("div", { class: "outputs" });
+  models.forEach((model, k) => {
+    const score = item.score[k];
+    const cls = score === null ? "none" : score >= 0.5 ? "right" : "wrong";
+    const fmt = item.format[k] === null ? "" : item.format[k] >= 1 ? "format ok" : "format ✗";
+    const pre = el("pre", { class: "model-output" });
+    pre.append(item.output[k] === null ? "(no output)" : diffNodes(refs[0], item.output[k]));
+    outputs.append(el("div", { class: "output" }, [
+      el("div", { class: "head" }, [el("span", {}, [model]), el("span", { class: cls }, [mark(score) + " " + fmt])]),
+      pre,
+    ]));
+  });
+  const input = el("div", { class: "input" });
+  input.append(visibleText(item.input));
+  const ref = el("div", { class: "ref" });
+  ref.append(visibleText(item.reference.join("\n— or —\n")));
+  return el("div", { class: "detail" }, [
+    el("div", { class: "muted" }, ["input"]), input,
+    el("div", { class: "muted" }, ["reference"]), ref,
+    el("div", { class: "muted" }, ["outputs (green: added to the reference, red: missing from it)"]),
+    outputs,
+  ]);
+}
+
+async function renderItems() {
+  const { items, models } = readJSON("item-data");
+  const { default: DataTable, jQuery: $ } = await window._evalkit_dt;
+  const columns = [
+    { data: null, className: "dt-control", orderable: false, defaultContent: "", title: "" },
+    { data: "suite", title: "suite" },
+    { data: "id", title: "item" },
+    { data: "task", title: "task" },
+    { data: "language", title: "lang" },
+    { data: (row) => row.tags.join(", "), title: "tags" },
+    ...models.map((model, k) => ({
+      data: (row, type) => type === "sort" || type === "type" ? (row.score[k] ?? -1) : mark(row.score[k]),
+      title: model,
+      className: "dt-center model-col",
+    })),
+  ];
+  for (const c of columns) if (c.render === undefined && c.data !== null) c.render = DataTable.render.text();
+  const table = new DataTable(document.getElementById("item-table"), {
+    data: items, columns, deferRender: true, pageLength: 25, order: [[1, "asc"], [2, "asc"]],
+    layout: { topStart: "pageLength", topEnd: "search" },
+  });
+  // Filters beyond the free-text search: task, language, tag, and right/wrong per model.
+  const filters = { task: "", language: "", tag: "", model: "", outcome: "", regressed: null };
+  DataTable.ext.search.push((settings, _, index) => {
+    if (settings.nTable.id !== "item-table") return true;
+    const row = items[index];
+    if (filters.task && row.task !== filters.task) return false;
+    if (filters.language && row.language !== filters.language) return false;
+    if (filters.tag && !row.tags.includes(filters.tag)) return false;
+    if (filters.model !== "" && filters.outcome) {
+      const s = row.score[Number(filters.model)];
+      if (filters.outcome === "right" && !(s !== null && s >= 0.5)) return false;
+      if (filters.outcome === "wrong" && !(s !== null && s < 0.5)) return false;
+    }
+    if (filters.regressed) {
+      const b = row.score[filters.regressed[0]], c = row.score[filters.regressed[1]];
+      if (!(b !== null && c !== null && b >= 0.5 && c < 0.5)) return false;
+    }
+    return true;
+  });
+  for (const name of ["task", "language", "tag", "model", "outcome"]) {
+    document.getElementById("filter-" + name).addEventListener("change", (e) => {
+      filters[name] = e.target.value;
+      table.draw();
+    });
+  }
+  document.querySelectorAll("a.show-regressed").forEach((a) => a.addEventListener("click", () => {
+    filters.regressed = [Number(a.dataset.baseline), Number(a.dataset.candidate)];
+    table.draw();
+    document.getElementById("regressed-note").textContent =
+      "showing items " + models[filters.regressed[0]] + " got right and " + models[filters.regressed[1]] + " got wrong";
+  }));
+  document.getElementById("clear-regressed").addEventListener("click", () => {
+    filters.regressed = null;
+    document.getElementById("regressed-note").textContent = "";
+    table.draw();
+  });
+  $("#item-table tbody").on("click", "td.dt-control", function () {
+    const row = table.row(this.closest("tr"));
+    if (row.child.isShown()) row.child.hide();
+    else row.child(itemDetail(row.data(), models)).show();
+  });
+  document.body.dataset.itemsReady = "true";
+}
+
+renderCharts();
+renderItems().catch((e) => console.error(e));

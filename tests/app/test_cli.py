@@ -1,0 +1,65 @@
+"""`evalkit app create-user` and the checks `evalkit app` makes before starting (CliRunner)."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from annotation_app.db import open_database, transaction
+from annotation_app.services import users
+from evalkit.cli import cli
+
+
+def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=stdin)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_create_first_admin_then_log_in(db_url: str) -> None:
+    code, out, _ = invoke(
+        "app",
+        "create-user",
+        "boss",
+        "--role",
+        "admin",
+        "--db",
+        db_url,
+        "--password-stdin",
+        stdin="a long password\n",
+    )
+    assert code == 0 and out.strip() == f"created admin 'boss' in {db_url}"
+    factory = open_database(db_url)
+    with transaction(factory) as db:
+        assert users.authenticate(db, "boss", "a long password").role == "admin"
+    factory.kw["bind"].dispose()
+    code, _, err = invoke(
+        "app", "--db", db_url, "create-user", "boss", "--password-stdin", stdin="another password\n"
+    )
+    assert code == 1
+    assert err.splitlines() == [
+        "user: username: 'boss' is already taken",
+        "error: user 'boss' was not created",
+    ]
+
+
+def test_hidden_prompt_asks_twice(db_url: str) -> None:
+    code, out, _ = invoke(
+        "app", "create-user", "ann", "--db", db_url, stdin="password one\npassword one\n"
+    )
+    assert code == 0 and "created annotator 'ann'" in out and "password one" not in out
+
+
+def test_bad_input_is_one_line(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = invoke("app", "create-user", "x", "--db", db_url, "--password-stdin", stdin="\n")
+    assert (code, err.strip()) == (2, "error: the password is empty")
+    code, _, err = invoke("app", "create-user", "x", "--role", "boss", "--db", db_url)
+    assert code == 2 and "'boss' is not one of 'annotator', 'reviewer', 'admin'" in err
+    code, _, err = invoke(
+        "app", "--db", "nonsense", "create-user", "x", "--password-stdin", stdin="long enough\n"
+    )
+    assert code == 2 and err.strip().startswith("error: bad database URL 'nonsense'")
+    code, _, err = invoke(
+        "app", "--db", f"sqlite:///{tmp_path}/no/such/dir/../../x.db", "--port", "0"
+    )
+    assert code == 2 and "0 is not in the range" in err

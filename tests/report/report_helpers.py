@@ -1,0 +1,70 @@
+"""A scored run whose item text and model output are hostile, and a browser check of a report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from drafts import ITEMS, SPEC, write_draft
+from evalkit.runner.run import generations_path
+from evalkit.scoring import score_run
+from evalkit.suite.draft import read_draft
+from evalkit.suite.store import SuiteStore
+
+HOSTILE = (
+    "<script>window.__pwned = 1</script></table></td>\"quoted\" 'single' "
+    '<img src=x onerror="window.__pwned = 2"> {{ 7*7 }} \x00\x07 end'
+)
+HOSTILE_ITEM = {
+    "id": "x1",
+    "task": "mcq",
+    "language": "en",
+    "tags": ["<b>tag</b>"],
+    "provenance": {"author": "mallory"},
+    "question": HOSTILE,
+    "choices": ["</table><script>window.__pwned = 3</script>", "合同成立"],
+    "answer": "B",
+}
+MODELS = [
+    {"name": "base", "kind": "base", "stage": "base", "starting_point": None, "baseline": None},
+    {"name": "chat", "kind": "chat", "stage": "chat", "starting_point": None, "baseline": None},
+]
+OUTPUTS = {
+    "base": {"m1": "B", "e1": '{"party_a": "北京某公司"}', "x1": HOSTILE},
+    "chat": {"m1": "A", "e1": "甲方是北京某公司", "x1": "B"},
+}
+
+
+def hostile_run(root: Path) -> Path:
+    """Publish a suite with a hostile item, write two models' outputs, and score them."""
+    suites = SuiteStore(root / "suites")
+    draft, problems = read_draft(write_draft(root / "draft", SPEC, [*ITEMS, HOSTILE_ITEM]))
+    assert draft is not None and not problems, problems
+    version = suites.publish(draft, author="t", changelog="hostile")
+    run = root / "run"
+    run.mkdir()
+    manifest: dict[str, Any] = {
+        "run_id": "hostile",
+        "config": {"suites_dir": str(suites.root)},
+        "suites": [
+            {
+                "name": version.name,
+                "version": version.version,
+                "content_hash": version.manifest.content_hash,
+            }
+        ],
+        "models": [{**m, "path": f"/m/{m['name']}", "fingerprint": "sha256:x"} for m in MODELS],
+        "environment": {"platform": "<script>window.__pwned = 4</script>", "python": "3"},
+    }
+    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    for model, outputs in OUTPUTS.items():
+        path = generations_path(run, model, version.ref)
+        path.parent.mkdir(parents=True)
+        with path.open("w", encoding="utf-8") as f:
+            for item in version.items:
+                if item.split == "test":
+                    row = {"item_id": item.id, "task": item.task, "output": outputs[item.id]}
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    score_run(run, resamples=200)
+    return run
