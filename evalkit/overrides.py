@@ -8,8 +8,8 @@ with an unknown key answered by the closest known key.
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -20,9 +20,7 @@ from evalkit.errors import UsageError
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 
-def keys_help(
-    model: type[BaseModel], last: Collection[str] = ()
-) -> list[tuple[str, str, str]]:
+def keys_help(model: type[BaseModel], last: Collection[str] = ()) -> list[tuple[str, str, str]]:
     """(key, default, description) for every key of `model`, those in `last` at the end."""
     rows = []
     for name, field in sorted(model.model_fields.items(), key=lambda f: f[0] in last):
