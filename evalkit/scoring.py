@@ -32,6 +32,13 @@ from evalkit.suite.store import SuiteStore, SuiteVersion
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
 GENERAL_SUITE = "general"
+
+
+def is_general_suite(name: str) -> bool:
+    """`general`, or a suite named `<something>-general`: the forgetting control."""
+    return name == GENERAL_SUITE or name.endswith("-" + GENERAL_SUITE)
+
+
 # Metrics whose per-item values are right/wrong: compared with McNemar's exact test.
 BINARY_METRICS = frozenset({"accuracy", "exact_match", "format_adherence", "ll_accuracy"})
 # The item-level score that stands for an item when a task's chosen metrics are all
@@ -449,7 +456,7 @@ def _starting_points(
             continue
         for c in comparisons:
             if c["baseline"] == start and c["candidate"] == m["name"] and c["metric"] == "score":
-                general = c["suite"].split("@")[0] == GENERAL_SUITE
+                general = is_general_suite(c["suite"].split("@")[0])
                 out.append(
                     {
                         "model": m["name"],

@@ -10,6 +10,7 @@ import click
 from evalkit import __version__
 from evalkit.cli.app import app
 from evalkit.cli.contamination import contamination
+from evalkit.cli.demo import demo
 from evalkit.cli.report import report
 from evalkit.cli.run import run
 from evalkit.cli.score import score
@@ -48,6 +49,7 @@ cli.add_command(score)
 cli.add_command(contamination)
 cli.add_command(report)
 cli.add_command(app)
+cli.add_command(demo)
 
 
 def main() -> None:

@@ -1,0 +1,149 @@
+"""`evalkit demo` end to end: build the models, check contamination, run, score, summarise.
+
+Each step is evalkit's own public machinery (the contamination check, `execute_run`,
+`score_run`, `print_summary`); the demo adds only the tiny models and their data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from evalkit.demo.build import MODEL_NAMES, DemoModels, build_demo_models
+from evalkit.demo.paths import CHAT_FILE, DOMAIN_SUITE, GENERAL_SUITE, LAW_SFT_FILE
+from evalkit.demo.train import SCHEDULES
+
+MAX_NEW_TOKENS = 48  # the longest gold answer (a JSON object) is about 20 tokens
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What `evalkit demo` was asked to do."""
+
+    schedule: str = "full"
+    out: Path = Path("reports")
+    models_root: Path = Path(".evalkit/demo/models")
+    cache: Path = Path(".evalkit/cache.sqlite")
+    suites_dir: Path = Path("suites")
+    run_id: str | None = None
+    rebuild: bool = False
+
+
+@dataclass
+class DemoResult:
+    run_dir: Path
+    models: DemoModels
+    summary: dict[str, Any]
+    contaminated: int
+    seconds: dict[str, float]
+
+
+def check_training_data(suites_dir: Path, echo: Callable[[str], Any]) -> int:
+    """The contamination check of the fine-tuning data against both demo suites; prints it."""
+    from evalkit.contamination import ContaminationConfig, check_contamination
+
+    config = ContaminationConfig(
+        suite=[DOMAIN_SUITE, GENERAL_SUITE],
+        data=[str(LAW_SFT_FILE), str(CHAT_FILE)],
+        suites_dir=str(suites_dir),
+    )
+    report = check_contamination(config)
+    for line in report.lines():
+        echo(line)
+    if report.contaminated:
+        echo("warning: scores on the items above measure memorisation, not skill")
+    return len(report.contaminated)
+
+
+def run_models(models_dir: Path, options: DemoOptions, echo: Callable[[str], Any]) -> Path:
+    """`evalkit run` of the four models on both demo suites, with vLLM on the CPU."""
+    from evalkit.runner.config import compose_run_config
+    from evalkit.runner.run import execute_run
+
+    run_id = options.run_id or "demo-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    config = compose_run_config(
+        [
+            f"suite=[{DOMAIN_SUITE},{GENERAL_SUITE}]",
+            f"model=[{','.join(MODEL_NAMES)}]",
+            f"models_dir={models_dir}",
+            f"suites_dir={options.suites_dir}",
+            f"max_new_tokens={MAX_NEW_TOKENS}",
+            f"out={options.out}",
+            f"cache={options.cache}",
+            f"run_id={run_id}",
+        ]
+    )
+    return execute_run(config, echo=echo).run_dir
+
+
+def format_table(summary: dict[str, Any]) -> list[str]:
+    """Format adherence per model and suite: the share of answers in the required format."""
+    lines = ["format adherence (strict answer format):"]
+    for row in summary["by_suite"]:
+        value = row["metrics"].get("format_adherence", {}).get("value")
+        if value is not None:
+            lines.append(f"  {row['model']:<16} {row['suite']:<18} {value:.3f}")
+    return lines
+
+
+def starting_point_table(summary: dict[str, Any]) -> list[str]:
+    """Each SFT checkpoint against its starting model: gain on domain, change on general."""
+    lines = ["SFT vs starting point (score difference, 95% CI):"]
+    for s in summary["starting_points"]:
+        mark = "significant" if s["significant"] else "n.s."
+        lines.append(
+            f"  {s['model']:<9} vs {s['starting_model']:<5} {s['role']:<7} {s['suite']:<18} "
+            f"{s['difference']:+.3f} [{s['low']:+.3f}, {s['high']:+.3f}] {mark}"
+        )
+    return lines
+
+
+def finish_demo(run_dir: Path, summary: dict[str, Any], echo: Callable[[str], Any]) -> None:
+    """The end of the demo: where its results are and what they say.
+
+    The HTML report (`evalkit.report.write_report(run_dir)`) is added here when it lands.
+    """
+    from evalkit.cli.score import print_summary
+
+    echo("")
+    print_summary(summary, echo)
+    echo("")
+    for line in format_table(summary) + starting_point_table(summary):
+        echo(line)
+    echo("")
+    echo(f"run folder: {run_dir}")
+
+
+def run_demo(options: DemoOptions, echo: Callable[[str], Any] = print) -> DemoResult:
+    """Build (or reuse) the models, check contamination, run, score and summarise."""
+    from evalkit.scoring import score_run
+
+    if options.schedule not in SCHEDULES:
+        from evalkit.errors import UsageError
+
+        raise UsageError(f"unknown schedule {options.schedule!r} ({', '.join(SCHEDULES)})")
+    seconds: dict[str, float] = {}
+    began = time.perf_counter()
+    models = build_demo_models(
+        options.models_root,
+        SCHEDULES[options.schedule],
+        options.suites_dir,
+        rebuild=options.rebuild,
+        echo=echo,
+    )
+    seconds["models"] = time.perf_counter() - began
+    for name, s in models.train_seconds.items():
+        echo(f"trained {name} in {s:.0f} s")
+    contaminated = check_training_data(options.suites_dir, echo)
+    began = time.perf_counter()
+    run_dir = run_models(models.models_dir, options, echo)
+    seconds["run"] = time.perf_counter() - began
+    began = time.perf_counter()
+    summary = score_run(run_dir, options.suites_dir)
+    seconds["score"] = time.perf_counter() - began
+    finish_demo(run_dir, summary, echo)
+    return DemoResult(run_dir, models, summary, contaminated, seconds)
