@@ -188,7 +188,7 @@ def test_cli_bad_input_is_one_line_and_nonzero(
     (tmp_path / "x.csv").write_text("a,b\n")
     (tmp_path / "bad.jsonl").write_text('{"text": "ok"}\n{"text": \n')
     result = CliRunner().invoke(cli, ["contamination", *args, f"suites_dir={suites_dir}"])
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # not 1, which means "contaminated"
     assert message in result.output
     assert "Traceback" not in result.output and result.output.count("error:") == 1
 

@@ -31,15 +31,22 @@ def contamination(overrides: tuple[str, ...]) -> None:
     """Report suite items that overlap a training file (n-gram overlap).
 
     Exits 1 when any item reaches the threshold, so a CI step fails before a contaminated
-    score is trusted; items with a smaller overlap are listed but do not fail.
+    score is trusted; items with a smaller overlap are listed but do not fail. Bad input
+    (unknown suite, missing or unreadable file, bad key) exits 2.
     """
     from evalkit.contamination import (
         ContaminationFound,
         check_contamination,
         compose_contamination_config,
     )
+    from evalkit.errors import EvalkitError, UsageError
 
-    report = check_contamination(compose_contamination_config(list(overrides)))
+    try:
+        report = check_contamination(compose_contamination_config(list(overrides)))
+    except UsageError:
+        raise
+    except EvalkitError as e:  # exit 1 means "contaminated"; a missing input must not read so
+        raise UsageError(str(e)) from None
     for line in report.lines()[:-1]:
         click.echo(line)
     if report.contaminated:
