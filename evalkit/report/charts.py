@@ -85,9 +85,14 @@ def breakdown_heatmap(summary: dict[str, Any], key: str) -> dict[str, Any] | Non
         zmax=1,
         colorscale="RdYlGn",
     )
-    height = max(260, 90 + 24 * len(groups))
+    height = max(260, 100 + 26 * len(groups))  # a readable row, with every label shown
     return _figure(
-        [heat], {"height": height, "yaxis": {"autorange": "reversed"}, "margin": {"l": 200}}
+        [heat],
+        {
+            "height": height,
+            "yaxis": {"autorange": "reversed", "dtick": 1},
+            "margin": {**LAYOUT["margin"], "l": 200},
+        },
     )
 
 
