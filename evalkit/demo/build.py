@@ -45,7 +45,11 @@ MODEL_NAMES = ("base", "chat", "base-sft", "chat-sft")
 _ENGINE: dict[str, Any] = {
     "dtype": "float32",
     "engine": {"enforce_eager": True},
-    "env": {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "OMP_NUM_THREADS": "1"},
+    "env": {
+        "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
+        "OMP_NUM_THREADS": "1",
+        "VLLM_LOGGING_LEVEL": "ERROR",  # the demo prints results; engine notes go unshown
+    },
 }
 _SPECS: dict[str, dict[str, Any]] = {
     "base": {"kind": "base"},
@@ -92,8 +96,10 @@ def _train_all(
     out: Path, schedule: Schedule, domain: SuiteVersion, echo: Callable[[str], Any]
 ) -> dict[str, float]:
     import torch
+    from transformers.utils import logging as transformers_logging
 
     torch.use_deterministic_algorithms(True, warn_only=True)
+    transformers_logging.disable_progress_bar()  # per-file save/load bars; training has its own
     corpus = [p.read_text(encoding="utf-8") for p in CORPUS_FILES]
     dialogues = [r["messages"] for r in read_jsonl(CHAT_FILE)]
     sft_items = [ITEM_ADAPTER.validate_python(r) for r in read_jsonl(LAW_SFT_FILE)]
@@ -136,6 +142,7 @@ def build_demo_models(
     target = root / key
     if (target / "recipe.json").is_file() and not rebuild:
         echo(f"models: reusing {target} (recipe {key})")
+        _write_configs(target)  # engine settings may have changed since the weights were built
         return DemoModels(target, reused=True)
     echo(f"models: training {', '.join(MODEL_NAMES)} ({schedule.name} schedule) into {target}")
     root.mkdir(parents=True, exist_ok=True)

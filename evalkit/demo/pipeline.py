@@ -1,7 +1,8 @@
 """`evalkit demo` end to end: build the models, check contamination, run, score, summarise.
 
 Each step is evalkit's own public machinery (the contamination check, `execute_run`,
-`score_run`, `print_summary`); the demo adds only the tiny models and their data.
+`score_run`, `write_report`, `print_summary`); the demo adds only the tiny models and their
+data.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from evalkit.demo.build import MODEL_NAMES, DemoModels, build_demo_models
 from evalkit.demo.paths import CHAT_FILE, DOMAIN_SUITE, GENERAL_SUITE, LAW_SFT_FILE
 from evalkit.demo.train import SCHEDULES
+from evalkit.errors import UsageError
 
 MAX_NEW_TOKENS = 48  # the longest gold answer (a JSON object) is about 20 tokens
 
@@ -36,6 +38,7 @@ class DemoOptions:
 @dataclass
 class DemoResult:
     run_dir: Path
+    report: Path
     models: DemoModels
     summary: dict[str, Any]
     contaminated: int
@@ -102,11 +105,10 @@ def starting_point_table(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def finish_demo(run_dir: Path, summary: dict[str, Any], echo: Callable[[str], Any]) -> None:
-    """The end of the demo: where its results are and what they say.
-
-    The HTML report (`evalkit.report.write_report(run_dir)`) is added here when it lands.
-    """
+def finish_demo(
+    run_dir: Path, report: Path, summary: dict[str, Any], echo: Callable[[str], Any]
+) -> None:
+    """The end of the demo: what its results say and where they are."""
     from evalkit.cli.score import print_summary
 
     echo("")
@@ -116,16 +118,23 @@ def finish_demo(run_dir: Path, summary: dict[str, Any], echo: Callable[[str], An
         echo(line)
     echo("")
     echo(f"run folder: {run_dir}")
+    echo(f"report: {report}")
 
 
 def run_demo(options: DemoOptions, echo: Callable[[str], Any] = print) -> DemoResult:
-    """Build (or reuse) the models, check contamination, run, score and summarise."""
+    """Build (or reuse) the models, check contamination, run, score, report and summarise."""
+    from evalkit.report import write_report
     from evalkit.scoring import score_run
 
     if options.schedule not in SCHEDULES:
-        from evalkit.errors import UsageError
-
         raise UsageError(f"unknown schedule {options.schedule!r} ({', '.join(SCHEDULES)})")
+    for suite in (DOMAIN_SUITE, GENERAL_SUITE):
+        if not (options.suites_dir / suite).is_dir():
+            raise UsageError(
+                f"{options.suites_dir / suite}: the demo suite is missing; run evalkit demo in "
+                "the evalkit checkout (its suites/ folder has the demo suites) or pass "
+                "--suites-dir"
+            )
     seconds: dict[str, float] = {}
     began = time.perf_counter()
     models = build_demo_models(
@@ -145,5 +154,8 @@ def run_demo(options: DemoOptions, echo: Callable[[str], Any] = print) -> DemoRe
     began = time.perf_counter()
     summary = score_run(run_dir, options.suites_dir)
     seconds["score"] = time.perf_counter() - began
-    finish_demo(run_dir, summary, echo)
-    return DemoResult(run_dir, models, summary, contaminated, seconds)
+    began = time.perf_counter()
+    report = write_report(run_dir, options.suites_dir)
+    seconds["report"] = time.perf_counter() - began
+    finish_demo(run_dir, report, summary, echo)
+    return DemoResult(run_dir, report, models, summary, contaminated, seconds)

@@ -55,6 +55,42 @@ def train_tokenizer(corpus: Iterable[str], vocab_size: int = 1000) -> Any:
     )
 
 
+def new_llama(
+    tokenizer: Any,
+    hidden_size: int = 128,
+    layers: int = 2,
+    max_positions: int = 2048,
+    seed: int = 0,
+) -> Any:
+    """A randomly initialised (seeded) float32 Llama for `tokenizer`, head dimension 64."""
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=hidden_size * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden_size // 64,  # head_dim 64: what vLLM's CPU kernels support
+        num_key_value_heads=hidden_size // 64,
+        max_position_embeddings=max_positions,
+        rms_norm_eps=1e-6,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = LlamaForCausalLM(config).to(torch.float32)
+    # Only the special ids: no sampling defaults hiding in generation_config.json.
+    model.generation_config = GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return model
+
+
 def build_tiny_llama(
     out: Path,
     corpus: Iterable[str],
@@ -64,32 +100,8 @@ def build_tiny_llama(
     layers: int = 2,
 ) -> Path:
     """Write a random-weight tiny Llama + tokenizer to `out`; with `chat`, a chat template too."""
-    import torch
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
     tokenizer = train_tokenizer(corpus)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        intermediate_size=hidden_size * 2,
-        num_hidden_layers=layers,
-        num_attention_heads=hidden_size // 64,  # head_dim 64: what vLLM's CPU kernels support
-        num_key_value_heads=hidden_size // 64,
-        max_position_embeddings=2048,
-        rms_norm_eps=1e-6,
-        tie_word_embeddings=False,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    model = LlamaForCausalLM(config).to(torch.float32).eval()
-    # Only the special ids: no sampling defaults hiding in generation_config.json.
-    model.generation_config = GenerationConfig(
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    model = new_llama(tokenizer, hidden_size, layers, seed=seed).eval()
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     if chat:

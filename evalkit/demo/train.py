@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.demo.tiny import CHAT_TEMPLATE, train_tokenizer
+from evalkit.demo.tiny import CHAT_TEMPLATE, new_llama, train_tokenizer
 
 IGNORE = -100  # label of a token the loss does not count
 Example = tuple[list[int], list[int]]  # (input ids, labels)
@@ -78,32 +78,8 @@ SCHEDULES = {
 
 
 def new_model(tokenizer: Any, shape: ModelShape, seed: int) -> Any:
-    """A randomly initialised (seeded) tiny Llama for `tokenizer`."""
-    import torch
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=shape.hidden_size,
-        intermediate_size=shape.hidden_size * 2,
-        num_hidden_layers=shape.layers,
-        num_attention_heads=shape.hidden_size // 64,
-        num_key_value_heads=shape.hidden_size // 64,
-        max_position_embeddings=shape.max_positions,
-        rms_norm_eps=1e-6,
-        tie_word_embeddings=False,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    model = LlamaForCausalLM(config).to(torch.float32)
-    model.generation_config = GenerationConfig(
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    return model
+    """A randomly initialised (seeded) tiny Llama of `shape` for `tokenizer`."""
+    return new_llama(tokenizer, shape.hidden_size, shape.layers, shape.max_positions, seed)
 
 
 def demo_tokenizer(texts: Sequence[str], shape: ModelShape) -> Any:
@@ -121,7 +97,8 @@ def corpus_blocks(tokenizer: Any, documents: Sequence[str], length: int) -> list
     """Documents as one token stream (BOS before each, EOS after), cut into blocks."""
     stream: list[int] = []
     for doc in documents:
-        stream += tokenizer(doc)["input_ids"] + [tokenizer.eos_token_id]
+        # A whole document is longer than the model window; it is cut below, so no warning.
+        stream += tokenizer(doc, verbose=False)["input_ids"] + [tokenizer.eos_token_id]
     blocks = []
     for start in range(0, max(1, len(stream) - length), length // 2):  # half-overlapping
         ids = stream[start : start + length]
@@ -213,7 +190,7 @@ def train(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            value = float(loss)
+            value = loss.item()
             smoothed = value if math.isnan(smoothed) else 0.9 * smoothed + 0.1 * value
             bar.set_postfix(loss=f"{smoothed:.3f}")
     model.eval()

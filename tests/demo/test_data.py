@@ -127,3 +127,12 @@ def test_corpus_blocks_cover_the_corpus(tokenizer) -> None:
     assert all(len(ids) == 64 and ids == labels for ids, labels in blocks[:-1])
     tokens = sum(len(tokenizer(t)["input_ids"]) + 1 for t in texts)
     assert len(blocks) * 32 >= tokens - 64  # half-overlapping blocks of 64 reach the end
+
+
+def test_a_recipe_change_builds_new_models() -> None:
+    from evalkit.demo.build import recipe_hash
+    from evalkit.demo.train import SCHEDULES
+
+    domain = STORE.load(DOMAIN_SUITE)
+    full, short = recipe_hash(SCHEDULES["full"], domain), recipe_hash(SCHEDULES["short"], domain)
+    assert full == recipe_hash(SCHEDULES["full"], domain) and full != short

@@ -35,6 +35,8 @@ def test_demo_trains_runs_and_shows_the_designed_differences(tmp_path: Path) -> 
     assert first.exit_code == 0, first.output
     assert "clean: no item reaches the threshold" in first.output
     assert "run folder:" in first.output and "format adherence" in first.output
+    report = tmp_path / "reports" / "first" / "report.html"
+    assert f"report: {report}" in first.output and report.stat().st_size > 0
 
     summary = json.loads((tmp_path / "reports" / "first" / "summary.json").read_text())
     fmt, score = _by_suite(summary, "format_adherence"), _by_suite(summary, "score")
@@ -57,3 +59,12 @@ def test_demo_trains_runs_and_shows_the_designed_differences(tmp_path: Path) -> 
         assert model["engine"]["started"] is False
     again = json.loads((tmp_path / "reports" / "second" / "summary.json").read_text())
     assert _by_suite(again, "score") == score
+
+
+def test_demo_outside_the_checkout_names_the_missing_suite(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["demo", "--fast", f"--suites-dir={tmp_path}", f"--out={tmp_path / 'r'}"]
+    )
+    assert result.exit_code == 2
+    assert f"{tmp_path / DOMAIN_SUITE}: the demo suite is missing" in result.output
+    assert not (tmp_path / "r").exists()
