@@ -4,6 +4,7 @@ Heavy engines (vllm, torch, transformers) and the app (streamlit) are never impo
 they load inside the code that needs them.
 """
 
+from evalkit.contamination import ContaminationConfig, check_contamination
 from evalkit.errors import (
     EvalkitError,
     ImmutableError,
@@ -13,6 +14,11 @@ from evalkit.errors import (
     ProblemsFound,
     UsageError,
 )
+from evalkit.metrics.selection import ScoringConfig
+from evalkit.report import write_report
+from evalkit.runner.config import RunConfig, compose_run_config
+from evalkit.runner.run import execute_run
+from evalkit.scoring import score_run
 from evalkit.suite import (
     ClassificationItem,
     ColumnMapping,
@@ -43,6 +49,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ClassificationItem",
     "ColumnMapping",
+    "ContaminationConfig",
     "DialogueItem",
     "EvalkitError",
     "ExtractionItem",
@@ -57,6 +64,8 @@ __all__ = [
     "Problem",
     "ProblemsFound",
     "QAItem",
+    "RunConfig",
+    "ScoringConfig",
     "SuiteDiff",
     "SuiteDraft",
     "SuiteRef",
@@ -66,9 +75,14 @@ __all__ = [
     "TaskConfig",
     "UsageError",
     "__version__",
+    "check_contamination",
+    "compose_run_config",
     "content_hash",
     "diff_versions",
+    "execute_run",
     "export_version",
     "import_items",
     "read_draft",
+    "score_run",
+    "write_report",
 ]
