@@ -14,7 +14,7 @@ import click
     type=click.Choice(["full", "short"]),
     default="full",
     show_default=True,
-    help="Training schedule; short trains smaller models in about a minute (tests).",
+    help="Training schedule; short trains smaller models in about 30 s (tests).",
 )
 @click.option("--fast", is_flag=True, help="Same as --schedule short.")
 @click.option(

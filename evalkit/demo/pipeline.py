@@ -119,6 +119,7 @@ def finish_demo(
     echo("")
     echo(f"run folder: {run_dir}")
     echo(f"report: {report}")
+    echo(f"open in a browser: {report.resolve().as_uri()}")
 
 
 def run_demo(options: DemoOptions, echo: Callable[[str], Any] = print) -> DemoResult:
