@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import click
 
-
-class _ContaminationCommand(click.Command):
-    """Lists every configuration key with its default under --help."""
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from evalkit.contamination import ContaminationConfig
-        from evalkit.overrides import keys_help
-
-        with formatter.section("Keys (KEY=VALUE; lists as [a,b])"):
-            formatter.write_dl(
-                [
-                    (key, f"{text} [default: {default}]")
-                    for key, default, text in keys_help(ContaminationConfig)
-                ]
-            )
-        formatter.write_paragraph()
-        formatter.write_text(
-            "Example: evalkit contamination suite=legal data=[sft.jsonl,corpus.txt] n=13"
-        )
+from evalkit.cli.keys import KeysCommand
 
 
-@click.command(cls=_ContaminationCommand, context_settings={"ignore_unknown_options": True})
+def _keys() -> list[tuple[str, str, str]]:
+    from evalkit.contamination import ContaminationConfig
+    from evalkit.overrides import keys_help
+
+    return keys_help(ContaminationConfig)
+
+
+@click.command(
+    cls=KeysCommand,
+    keys=_keys,
+    example="evalkit contamination suite=legal data=[sft.jsonl,corpus.txt] n=13",
+    context_settings={"ignore_unknown_options": True},
+)
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 def contamination(overrides: tuple[str, ...]) -> None:
     """Report suite items that overlap a training file (n-gram overlap).

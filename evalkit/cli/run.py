@@ -6,24 +6,16 @@ from pathlib import Path
 
 import click
 
+from evalkit.cli.keys import KeysCommand
 from evalkit.runner.config import compose_run_config, config_help
 
 
-class _RunCommand(click.Command):
-    """Lists every configuration key with its default under --help."""
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with formatter.section("Keys (KEY=VALUE; lists as [a,b])"):
-            formatter.write_dl(
-                [(key, f"{help_} [default: {default}]") for key, default, help_ in config_help()]
-            )
-        formatter.write_paragraph()
-        formatter.write_text(
-            "Example: evalkit run suite=[legal,general] model=[base,chat] max_new_tokens=64"
-        )
-
-
-@click.command(cls=_RunCommand, context_settings={"ignore_unknown_options": True})
+@click.command(
+    cls=KeysCommand,
+    keys=config_help,
+    example="evalkit run suite=[legal,general] model=[base,chat] max_new_tokens=64",
+    context_settings={"ignore_unknown_options": True},
+)
 @click.argument("overrides", nargs=-1, type=click.UNPROCESSED)
 @click.option(
     "--config",

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from evalkit.cli.keys import KeysCommand
 from evalkit.errors import EvalkitError
 
 
@@ -41,7 +42,19 @@ def check_gate(summary: dict[str, Any], threshold: float | None) -> None:
         raise EvalkitError(f"regression beyond {threshold}: " + "; ".join(found))
 
 
-@click.command(context_settings={"show_default": True})
+def _keys() -> list[tuple[str, str, str]]:
+    from evalkit.metrics.selection import ScoringConfig
+    from evalkit.overrides import keys_help
+
+    return keys_help(ScoringConfig)
+
+
+@click.command(
+    cls=KeysCommand,
+    keys=_keys,
+    example="evalkit score reports/RUN metrics.qa=[exact_match,token_f1] bleu_tokenize=char",
+    context_settings={"show_default": True},
+)
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("overrides", nargs=-1, metavar="[KEY=VALUE]...")
 @click.option(
