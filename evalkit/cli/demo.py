@@ -10,13 +10,10 @@ import click
 
 @click.command()
 @click.option(
-    "--schedule",
-    type=click.Choice(["full", "short"]),
-    default="full",
-    show_default=True,
-    help="Training schedule; short trains smaller models in about 30 s (tests).",
+    "--fast",
+    is_flag=True,
+    help="Smaller models and fewer steps: about 30 s of training (what the tests use).",
 )
-@click.option("--fast", is_flag=True, help="Same as --schedule short.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -48,7 +45,6 @@ import click
 )
 @click.option("--rebuild", is_flag=True, help="Train the models again even if cached.")
 def demo(
-    schedule: str,
     fast: bool,
     out: Path,
     run_id: str | None,
@@ -67,7 +63,7 @@ def demo(
 
     began = time.perf_counter()
     options = DemoOptions(
-        schedule="short" if fast else schedule,
+        schedule="short" if fast else "full",
         out=out,
         models_root=models_root,
         cache=cache,

@@ -35,7 +35,8 @@ from evalkit.demo.train import (
     save,
     train,
 )
-from evalkit.suite.items import ITEM_ADAPTER
+from evalkit.errors import ProblemsFound
+from evalkit.suite.draft import read_items_jsonl
 from evalkit.suite.store import SuiteStore, SuiteVersion
 
 RECIPE_VERSION = 1  # bump when the training code changes what it produces
@@ -69,16 +70,16 @@ class DemoModels:
 
 
 def recipe_hash(schedule: Schedule, domain: SuiteVersion) -> str:
-    import torch
-    import transformers
+    # Installed versions from package metadata: reusing cached models imports no torch.
+    from importlib.metadata import version
 
     digest = hashlib.sha256()
     recipe = {
         "version": RECIPE_VERSION,
         "schedule": asdict(schedule),
         "domain_suite": [domain.ref, domain.manifest.content_hash],
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
+        "torch": version("torch"),
+        "transformers": version("transformers"),
     }
     digest.update(json.dumps(recipe, sort_keys=True).encode())
     for path in (*CORPUS_FILES, CHAT_FILE, LAW_SFT_FILE):
@@ -102,7 +103,10 @@ def _train_all(
     transformers_logging.disable_progress_bar()  # per-file save/load bars; training has its own
     corpus = [p.read_text(encoding="utf-8") for p in CORPUS_FILES]
     dialogues = [r["messages"] for r in read_jsonl(CHAT_FILE)]
-    sft_items = [ITEM_ADAPTER.validate_python(r) for r in read_jsonl(LAW_SFT_FILE)]
+    located, problems = read_items_jsonl(LAW_SFT_FILE)
+    if problems:
+        raise ProblemsFound(problems, f"{LAW_SFT_FILE}: the demo's SFT items do not validate")
+    sft_items = [entry.item for entry in located]
     dev_items = [i for i in domain.items if i.split == "dev"]
     spec = domain.spec
     sft_base = [base_example(spec, item, dev_items, schedule.seed) for item in sft_items]

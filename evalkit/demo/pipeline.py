@@ -64,21 +64,19 @@ def check_training_data(suites_dir: Path, echo: Callable[[str], Any]) -> int:
 
 def run_models(models_dir: Path, options: DemoOptions, echo: Callable[[str], Any]) -> Path:
     """`evalkit run` of the four models on both demo suites, with vLLM on the CPU."""
-    from evalkit.runner.config import compose_run_config
+    from evalkit.runner.config import RunConfig
     from evalkit.runner.run import execute_run
 
     run_id = options.run_id or "demo-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    config = compose_run_config(
-        [
-            f"suite=[{DOMAIN_SUITE},{GENERAL_SUITE}]",
-            f"model=[{','.join(MODEL_NAMES)}]",
-            f"models_dir={models_dir}",
-            f"suites_dir={options.suites_dir}",
-            f"max_new_tokens={MAX_NEW_TOKENS}",
-            f"out={options.out}",
-            f"cache={options.cache}",
-            f"run_id={run_id}",
-        ]
+    config = RunConfig(
+        suite=[DOMAIN_SUITE, GENERAL_SUITE],
+        model=list(MODEL_NAMES),
+        models_dir=str(models_dir),
+        suites_dir=str(options.suites_dir),
+        max_new_tokens=MAX_NEW_TOKENS,
+        out=str(options.out),
+        cache=str(options.cache),
+        run_id=run_id,
     )
     return execute_run(config, echo=echo).run_dir
 
