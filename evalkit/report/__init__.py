@@ -76,7 +76,6 @@ def render_report(data: dict[str, Any]) -> str:
         assets=assets,
         charts=all_charts(data["summary"]),
         facets=_facets(data["items"]["items"]),
-        model_index={m: k for k, m in enumerate(data["items"]["models"])},
         manifest_text=json.dumps(data["manifest"], ensure_ascii=False, indent=2),
     )
 

@@ -77,12 +77,11 @@ def metric_columns(table: list[dict[str, Any]]) -> list[str]:
     return ["score", *item, *sorted(n for n in names if "(" in n)]
 
 
-def regressions(summary: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def item_regressions(summary: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per candidate × suite × task: items the baseline got right and the candidate got wrong
     (and the reverse, for balance), significant suite-level drops first."""
     baseline = summary["baseline"]
     score = {(r["model"], r["suite"], r["item_id"]): r["score"] for r in rows}
-    meta = {(r["suite"], r["item_id"]): r for r in rows if r["model"] == baseline}
     tests = {
         (c["candidate"], c["suite"]): c
         for c in summary["comparisons"]
@@ -102,7 +101,7 @@ def regressions(summary: dict[str, Any], rows: list[dict[str, Any]]) -> list[dic
         group["n"] += 1
         if before >= RIGHT > r["score"]:
             group["lost"].append(r["item_id"])
-            group["tags"].update(meta[(r["suite"], r["item_id"])]["tags"])
+            group["tags"].update(r["tags"])  # an item's tags, the same in every model's row
         elif r["score"] >= RIGHT > before:
             group["gained"] += 1
     out = []
@@ -188,7 +187,8 @@ def item_table(
         record["score"][k] = r["score"]
         record["format"][k] = r["metrics"].get("format_adherence")
         record["output"][k] = r["output"]
-    return {"models": models, "items": list(records.values())}
+    # `right`: the score from which an item counts as right, for the page's marks and filters.
+    return {"models": models, "items": list(records.values()), "right": RIGHT}
 
 
 def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str
         "summary": summary,
         "table": table,
         "columns": metric_columns(table),
-        "regressions": regressions(summary, rows),
+        "regressions": item_regressions(summary, rows),
         "format_rates": rates,
         "format_failures": failures,
         "items": item_table(summary, rows, versions),

@@ -26,6 +26,7 @@ from browser import (
 from click.testing import CliRunner
 
 from evalkit.cli import cli
+from evalkit.report import build_report_data
 
 from .report_helpers import HOSTILE, hostile_run
 
@@ -116,6 +117,12 @@ def test_report_in_a_real_browser(report: tuple[Path, dict[str, Any]]) -> None:
         assert any("<script>window.__pwned = 1</script>" in o for o in outputs)
         assert "<script>window.__pwned = 1</script>" in page.locator(".detail .input").inner_text()
         assert page.locator(".detail .ctl").count() >= 2  # \x00 and \x07 shown, not dropped
+        page.fill("#dt-search-0", "")
+        # "show" on a regression row lists exactly that candidate × suite × task's lost items.
+        shown = next(g for g in build_report_data(run)["regressions"] if g["lost"])
+        page.locator("a.show-regressed").first.click()
+        assert sorted(r[2] for r in visible_rows(page)) == sorted(shown["lost"])
+        page.click("#clear-regressed")
         page.locator("#format details").first.click()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report-hostile.png"), full_page=True)

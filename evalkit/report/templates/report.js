@@ -69,23 +69,23 @@ function renderCharts() {
   }
 }
 
-function mark(score) {
+function mark(score, right) {
   if (score === null || score === undefined) return "–";
-  if (score >= 0.5) return score === 1 ? "✓" : "✓ " + score.toFixed(2);
+  if (score >= right) return score === 1 ? "✓" : "✓ " + score.toFixed(2);
   return score === 0 ? "✗" : "✗ " + score.toFixed(2);
 }
 
-function itemDetail(item, models) {
+function itemDetail(item, models, right) {
   const refs = item.reference.length ? item.reference : [""];
   const outputs = el("div", { class: "outputs" });
   models.forEach((model, k) => {
     const score = item.score[k];
-    const cls = score === null ? "none" : score >= 0.5 ? "right" : "wrong";
+    const cls = score === null ? "none" : score >= right ? "right" : "wrong";
     const fmt = item.format[k] === null ? "" : item.format[k] >= 1 ? "format ok" : "format ✗";
     const pre = el("pre", { class: "model-output" });
     pre.append(item.output[k] === null ? "(no output)" : diffNodes(refs[0], item.output[k]));
     outputs.append(el("div", { class: "output" }, [
-      el("div", { class: "head" }, [el("span", {}, [model]), el("span", { class: cls }, [mark(score) + " " + fmt])]),
+      el("div", { class: "head" }, [el("span", {}, [model]), el("span", { class: cls }, [mark(score, right) + " " + fmt])]),
       pre,
     ]));
   });
@@ -102,7 +102,7 @@ function itemDetail(item, models) {
 }
 
 async function renderItems() {
-  const { items, models } = readJSON("item-data");
+  const { items, models, right } = readJSON("item-data");
   const { default: DataTable, jQuery: $ } = await window._evalkit_dt;
   const columns = [
     { data: null, className: "dt-control", orderable: false, defaultContent: "", title: "" },
@@ -112,7 +112,7 @@ async function renderItems() {
     { data: "language", title: "lang" },
     { data: (row) => row.tags.join(", "), title: "tags" },
     ...models.map((model, k) => ({
-      data: (row, type) => type === "sort" || type === "type" ? (row.score[k] ?? -1) : mark(row.score[k]),
+      data: (row, type) => type === "sort" || type === "type" ? (row.score[k] ?? -1) : mark(row.score[k], right),
       title: model,
       className: "dt-center model-col",
     })),
@@ -132,13 +132,11 @@ async function renderItems() {
     if (filters.tag && !row.tags.includes(filters.tag)) return false;
     if (filters.model !== "" && filters.outcome) {
       const s = row.score[Number(filters.model)];
-      if (filters.outcome === "right" && !(s !== null && s >= 0.5)) return false;
-      if (filters.outcome === "wrong" && !(s !== null && s < 0.5)) return false;
+      if (filters.outcome === "right" && !(s !== null && s >= right)) return false;
+      if (filters.outcome === "wrong" && !(s !== null && s < right)) return false;
     }
-    if (filters.regressed) {
-      const b = row.score[filters.regressed[0]], c = row.score[filters.regressed[1]];
-      if (!(b !== null && c !== null && b >= 0.5 && c < 0.5)) return false;
-    }
+    // Exactly the items the regression table lists for that candidate, suite and task.
+    if (filters.regressed && !(row.suite === filters.regressed.suite && filters.regressed.ids.has(row.id))) return false;
     return true;
   });
   for (const name of ["task", "language", "tag", "model", "outcome"]) {
@@ -148,10 +146,11 @@ async function renderItems() {
     });
   }
   document.querySelectorAll("a.show-regressed").forEach((a) => a.addEventListener("click", () => {
-    filters.regressed = [Number(a.dataset.baseline), Number(a.dataset.candidate)];
+    const ids = JSON.parse(a.dataset.lost);
+    filters.regressed = { suite: a.dataset.suite, ids: new Set(ids) };
     table.draw();
     document.getElementById("regressed-note").textContent =
-      "showing items " + models[filters.regressed[0]] + " got right and " + models[filters.regressed[1]] + " got wrong";
+      `showing the ${ids.length} ${a.dataset.suite} · ${a.dataset.task} items the baseline got right and ${a.dataset.candidate} got wrong`;
   }));
   document.getElementById("clear-regressed").addEventListener("click", () => {
     filters.regressed = null;
@@ -161,7 +160,7 @@ async function renderItems() {
   $("#item-table tbody").on("click", "td.dt-control", function () {
     const row = table.row(this.closest("tr"));
     if (row.child.isShown()) row.child.hide();
-    else row.child(itemDetail(row.data(), models)).show();
+    else row.child(itemDetail(row.data(), models, right)).show();
   });
   document.body.dataset.itemsReady = "true";
 }
