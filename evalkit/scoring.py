@@ -52,7 +52,8 @@ _FALLBACK_ITEM_SCORE = {
     "dialogue": "sentence_chrf",
 }
 # Computed for every item of a task whatever the suite lists: format adherence wherever an
-# item has a format spec, the language check for free text, and chrF for the drill-down.
+# item has a format spec, the language check for free text, and sentence chrF so that every
+# free-text item has a graded value in results.jsonl (BLEU is corpus-level).
 _ALWAYS = {
     "mcq": ("format_adherence",),
     "classification": ("format_adherence",),
@@ -301,7 +302,12 @@ def field_report(
 ) -> list[dict[str, Any]]:
     """Per-field precision, recall and F1 for extraction, over all items that have the field,
     then field "(micro)": all fields of all items, unrequested predicted fields included."""
-    from evalkit.metrics.builtin import f1_from_counts, field_counts, field_outcomes
+    from evalkit.metrics.builtin import (
+        f1_from_counts,
+        field_counts,
+        field_outcomes,
+        predicted_fields,
+    )
 
     counts: dict[tuple[str, str, str], list[int]] = {}
 
@@ -314,9 +320,10 @@ def field_report(
         if r["task"] != "extraction" or r["output"] is None:
             continue
         item = versions[r["suite"]].by_id[r["item_id"]]
-        for name, outcome in field_outcomes(item, r["output"]).items():  # type: ignore[arg-type]
+        predicted = predicted_fields(r["output"])  # parsed once for both counts
+        for name, outcome in field_outcomes(item, predicted).items():  # type: ignore[arg-type]
             add((r["model"], r["suite"], name), outcome)
-        add((r["model"], r["suite"], "(micro)"), field_counts(item, r["output"]))  # type: ignore[arg-type]
+        add((r["model"], r["suite"], "(micro)"), field_counts(item, predicted))  # type: ignore[arg-type]
     out = []
     for (model, suite, name), (tp, fp, fn) in sorted(counts.items()):
         out.append(

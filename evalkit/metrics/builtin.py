@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -133,13 +133,19 @@ def normalize_value(value: Any) -> Any:
     return value
 
 
-def field_outcomes(item: ExtractionItem, output: str) -> dict[str, tuple[int, int, int]]:
+def predicted_fields(output: str) -> dict[str, Any]:
+    """The JSON object in an extraction output; empty when there is none (every gold missed)."""
+    return extract_json_object(output) or {}
+
+
+def field_outcomes(
+    item: ExtractionItem, predicted: Mapping[str, Any]
+) -> dict[str, tuple[int, int, int]]:
     """(true positive, false positive, false negative) per gold field of the item.
 
     A gold null means "not in the text": predicting null (or leaving it out) is right and not
-    counted; predicting a value is a false positive. Invalid JSON misses every gold value.
+    counted; predicting a value is a false positive.
     """
-    predicted = extract_json_object(output) or {}
     outcomes = {}
     for name, gold in item.fields.items():
         guess = predicted.get(name)
@@ -156,12 +162,11 @@ def field_outcomes(item: ExtractionItem, output: str) -> dict[str, tuple[int, in
     return outcomes
 
 
-def field_counts(item: ExtractionItem, output: str) -> tuple[int, int, int]:
+def field_counts(item: ExtractionItem, predicted: Mapping[str, Any]) -> tuple[int, int, int]:
     """Summed field outcomes; a predicted field the item lacks counts as a false positive."""
     tp = fp = fn = 0
-    for t, f, n in field_outcomes(item, output).values():
+    for t, f, n in field_outcomes(item, predicted).values():
         tp, fp, fn = tp + t, fp + f, fn + n
-    predicted = extract_json_object(output) or {}
     fp += sum(1 for name, v in predicted.items() if name not in item.fields and v is not None)
     return tp, fp, fn
 
@@ -176,13 +181,16 @@ def f1_from_counts(tp: int, fp: int, fn: int) -> float:
 def field_f1(item: ItemBase, output: str) -> float:
     """F1 of this item's extracted fields against the gold fields (values normalised)."""
     assert isinstance(item, ExtractionItem)
-    return f1_from_counts(*field_counts(item, output))
+    return f1_from_counts(*field_counts(item, predicted_fields(output)))
 
 
 @metric("field_f1_micro", tasks=("extraction",), kind="corpus")
 def field_f1_micro(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
     """Micro F1 over all gold fields of all items."""
-    counts = [field_counts(i, o) for i, o in zip(items, outputs, strict=True)]  # type: ignore[arg-type]
+    counts = [
+        field_counts(i, predicted_fields(o))  # type: ignore[arg-type]
+        for i, o in zip(items, outputs, strict=True)
+    ]
     return CorpusStatistics(np.array(counts, dtype=float), lambda s: f1_from_counts(*s))
 
 

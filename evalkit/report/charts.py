@@ -111,11 +111,15 @@ def starting_point_chart(summary: dict[str, Any]) -> dict[str, Any] | None:
     for p in summary["starting_points"]:
         points.setdefault(p["model"], {"domain": [], "general": []})[p["role"]].append(p)
     traces = []
+    xs: list[float] = []  # interval ends, for axis ranges that keep zero in view
+    ys: list[float] = []
     for model, parts in points.items():
         if not parts["general"] or not parts["domain"]:
             continue
         general = parts["general"][0]
         for domain in parts["domain"]:
+            xs += [general["low"], general["high"]]
+            ys += [domain["low"], domain["high"]]
             traces.append(
                 go.Scatter(
                     name=f"{_label(model)} ({_label(domain['stage'])}) · {_label(domain['suite'])}",
@@ -142,12 +146,6 @@ def starting_point_chart(summary: dict[str, Any]) -> dict[str, Any] | None:
     if not traces:
         return None
     zero = {"zeroline": True, "zerolinewidth": 2, "zerolinecolor": "#888"}
-    xs = [
-        v for t in traces for v in (t.x[0] - t.error_x.arrayminus[0], t.x[0] + t.error_x.array[0])
-    ]
-    ys = [
-        v for t in traces for v in (t.y[0] - t.error_y.arrayminus[0], t.y[0] + t.error_y.array[0])
-    ]
     return _figure(
         traces,
         {
