@@ -21,7 +21,14 @@ from annotation_app.errors import InvalidInput, NotFound, PermissionDenied
 from annotation_app.models import Adjudication, Assignment, Item, User, utcnow
 from annotation_app.permissions import Action, require
 from annotation_app.services import audit
-from annotation_app.services.items import flush_or_conflict, get_item, item_key
+from annotation_app.services.items import (
+    apply_item,
+    check_version,
+    flush_or_conflict,
+    get_item,
+    item_key,
+    validate_record,
+)
 from evalkit.errors import Problem
 from evalkit.suite.items import LETTERS
 from evalkit.textnorm import normalize_text
@@ -275,12 +282,9 @@ def adjudicate(
         )
     gold = {"mcq": "answer", "classification": "label"}.get(row.task)
     if gold and row.record.get(gold) != decided:
-        from annotation_app.services.items import check_version
-
         check_version(db, actor, row, expected_version, {"adjudication": decided})
-        row.record = {**row.record, gold: decided}
-        row.updated_by_id = actor.id
-        row.updated_at = utcnow()
+        # The edit path every item change takes: validated, derived columns (search) updated.
+        apply_item(row, validate_record({**row.record, gold: decided}), actor)
         flush_or_conflict(db, actor, row, {"adjudication": decided})
     audit.record(
         db,

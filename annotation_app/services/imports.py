@@ -15,7 +15,7 @@ from annotation_app.errors import InvalidInput, NotFound
 from annotation_app.models import Item, Status, Suite, User
 from annotation_app.permissions import Action, require
 from annotation_app.services import audit
-from annotation_app.services.items import item_key, new_item_row
+from annotation_app.services.items import item_key, new_item_row, validate_record
 from evalkit.errors import EvalkitError, Problem, ProblemsFound
 from evalkit.suite.importing import ColumnMapping, detect_format, import_items
 from evalkit.suite.items import item_to_record
@@ -108,7 +108,7 @@ def commit_import(
     rows: list[Item] = []
     for i, record in enumerate(records, start=1):
         try:
-            row = new_item_row(suite, actor, record, Status.DRAFT)
+            row = new_item_row(suite, actor, validate_record(record), Status.DRAFT)
         except InvalidInput as e:
             problems += [Problem(f"row {i}", p.field, p.reason) for p in e.problems]
             continue

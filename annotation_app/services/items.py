@@ -16,7 +16,7 @@ from annotation_app.models import Item, Status, Suite, User, utcnow
 from annotation_app.permissions import Action, require, require_edit_item
 from annotation_app.services import audit
 from evalkit.errors import Problem
-from evalkit.suite.checks import NEAR_DUPLICATE_THRESHOLD, near_duplicate_pairs
+from evalkit.suite.checks import NEAR_DUPLICATE_THRESHOLD, similar_to
 from evalkit.suite.items import ItemBase, item_to_record
 from evalkit.suite.records import parse_item
 
@@ -49,25 +49,15 @@ def _search_text(item: ItemBase) -> str:
     return "\n".join([item.input_text(), *item.reference_texts()])
 
 
-def new_item_row(suite: Suite, actor: User, record: dict[str, Any], status: Status) -> Item:
-    """An unsaved row for a validated record."""
-    item = validate_record(record)
-    return Item(
-        suite_id=suite.id,
-        item_id=item.id,
-        task=item.task,  # type: ignore[attr-defined]
-        language=item.language,
-        split=item.split,
-        tags=list(item.tags),
-        record=item_to_record(item),
-        search_text=_search_text(item),
-        status=status.value,
-        author_id=actor.id,
-        updated_by_id=actor.id,
-    )
+def new_item_row(suite: Suite, actor: User, item: ItemBase, status: Status) -> Item:
+    """An unsaved row for a validated item."""
+    row = Item(suite_id=suite.id, item_id=item.id, status=status.value, author_id=actor.id)
+    apply_item(row, item, actor)
+    return row
 
 
-def _apply(row: Item, item: ItemBase, actor: User) -> None:
+def apply_item(row: Item, item: ItemBase, actor: User) -> None:
+    """Write a validated item into its row: the record and every column derived from it."""
     row.task = item.task  # type: ignore[attr-defined]
     row.language = item.language
     row.split = item.split
@@ -117,7 +107,7 @@ def create_item(
         raise InvalidInput(
             [Problem(FORM, "id", f"id {item.id!r} is already used in suite {suite.name!r}")]
         )
-    row = new_item_row(suite, actor, record, Status.DRAFT)
+    row = new_item_row(suite, actor, item, Status.DRAFT)
     db.add(row)
     db.flush()
     audit.record(db, actor, "item.create", "item", item_key(row, suite), None, row.snapshot())
@@ -193,7 +183,7 @@ def update_item(
     before = row.snapshot()
     if item_to_record(item) == row.record:
         return SavedItem(row, [])
-    _apply(row, item, actor)
+    apply_item(row, item, actor)
     row.status = _STATUS_AFTER_EDIT.get(row.status, row.status)
     if row.status == Status.REVISED.value:
         row.reviewer_id = None
@@ -210,19 +200,15 @@ def near_duplicates(
     others = db.execute(
         select(Item.item_id, Item.record).where(Item.suite_id == row.suite_id, Item.id != row.id)
     ).all()
-    if not others:
-        return []
-    texts = [item.input_text()]
-    ids = []
+    texts, ids = [], []
     for other_id, other_record in others:
         other, _ = parse_item(other_record, other_id)
         if other is not None:
             texts.append(other.input_text())
             ids.append(other_id)
     found = [
-        NearDuplicate(ids[j - 1], round(sim, 3))
-        for i, j, sim in near_duplicate_pairs(texts, threshold)
-        if i == 0
+        NearDuplicate(ids[j], round(sim, 3))
+        for j, sim in similar_to(item.input_text(), texts, threshold)
     ]
     return sorted(found, key=lambda d: -d.similarity)
 

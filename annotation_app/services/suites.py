@@ -15,8 +15,8 @@ from annotation_app.errors import EditConflict, InvalidInput, NotFound
 from annotation_app.models import Item, Status, Suite, User, utcnow
 from annotation_app.permissions import Action, require
 from annotation_app.services import audit
+from annotation_app.services.items import new_item_row
 from evalkit.errors import Problem
-from evalkit.suite.items import item_to_record
 from evalkit.suite.records import problems_from_validation_error
 from evalkit.suite.spec import SuiteSpec
 from evalkit.suite.store import SuiteStore
@@ -178,10 +178,8 @@ def create_from_version(db: Session, actor: User, store: SuiteStore, ref: str) -
     if db.scalar(select(Suite.id).where(Suite.name == version.name)):
         raise InvalidInput([Problem("suite", "name", f"a suite {version.name!r} already exists")])
     suite = _add_suite(db, actor, version.spec, "suite.create_from_version")
-    from annotation_app.services.items import new_item_row
-
     for item in version.items:
-        row = new_item_row(suite, actor, item_to_record(item), Status.APPROVED)
+        row = new_item_row(suite, actor, item, Status.APPROVED)
         db.add(row)
     db.flush()
     audit.record(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from evalkit.errors import Problem
 from evalkit.suite.records import LocatedItem
@@ -32,16 +33,23 @@ def check_unique_ids(items: Sequence[LocatedItem]) -> list[Problem]:
     return problems
 
 
+def _tfidf(texts: Sequence[str]) -> Any:
+    """Character 1-3-gram TF-IDF rows (L2-normalised): no word segmentation needed for CJK."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 3), preprocessor=normalize_text, dtype=np.float32
+    ).fit_transform(texts)
+
+
 def near_duplicate_pairs(texts: Sequence[str], threshold: float) -> list[tuple[int, int, float]]:
     """Index pairs (i < j) whose normalised texts have cosine similarity >= threshold."""
     if len(texts) < 2 or threshold > 1.0:
         return []
     import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    matrix = TfidfVectorizer(
-        analyzer="char", ngram_range=(1, 3), preprocessor=normalize_text, dtype=np.float32
-    ).fit_transform(texts)
+    matrix = _tfidf(texts)
     pairs = []
     for start in range(0, matrix.shape[0], _BLOCK):
         block = (matrix[start : start + _BLOCK] @ matrix.T).toarray()
@@ -51,6 +59,19 @@ def near_duplicate_pairs(texts: Sequence[str], threshold: float) -> list[tuple[i
             if i < c:
                 pairs.append((i, c, float(block[r, c])))
     return pairs
+
+
+def similar_to(text: str, others: Sequence[str], threshold: float) -> list[tuple[int, float]]:
+    """(index in `others`, similarity) of each text at least `threshold` similar to `text`.
+
+    The same measure as `near_duplicate_pairs`, for one text against many: one row of the
+    similarity matrix instead of all of it.
+    """
+    if not others or threshold > 1.0:
+        return []
+    matrix = _tfidf([text, *others])
+    similarities = (matrix[0] @ matrix[1:].T).toarray()[0]
+    return [(j, float(s)) for j, s in enumerate(similarities) if s >= threshold - 1e-6]
 
 
 def check_duplicates(

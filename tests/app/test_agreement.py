@@ -88,5 +88,7 @@ def test_assign_label_disagree_adjudicate(
     assert (score.task, score.items, score.percent) == ("mcq", 1, 0.0)
     act("rev", agreement.adjudicate, item_pk, "B", "B is right", 1)
     assert act("rev", items.get_item, item_pk).record["answer"] == "B"
+    # Through the item edit path: the search text (input + answer) follows the new gold.
+    assert act("rev", items.get_item, item_pk).search_text.endswith("\nB")
     [dispute] = act("rev", agreement.disagreements, suite_id)
     assert dispute.adjudicated == "B"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from drafts import ITEMS, SPEC, snapshot, write_draft
-from evalkit.suite.checks import check_items, near_duplicate_pairs
+from evalkit.suite.checks import check_items, near_duplicate_pairs, similar_to
 from evalkit.suite.draft import read_draft, read_items_jsonl
 
 BROKEN = Path(__file__).parent / "data" / "broken_items.jsonl"
@@ -53,6 +55,9 @@ def test_cjk_near_duplicates_found_without_segmentation() -> None:
     ]
     pairs = near_duplicate_pairs(texts, 0.9)
     assert [(i, j) for i, j, _ in pairs] == [(0, 1)]
+    # One text against the rest (the app's check on save): the same pair, the same similarity.
+    [(j, similarity)] = similar_to(texts[0], texts[1:], 0.9)
+    assert j == 0 and similarity == pytest.approx(pairs[0][2])
 
 
 def test_valid_draft_reads(draft_dir: Path) -> None:
