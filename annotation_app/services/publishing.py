@@ -81,9 +81,9 @@ def publish(
 
 
 def history(db: Session, actor: User, store: SuiteStore, name: str) -> list[Manifest]:
-    """Published versions of `name`, newest first."""
+    """Published versions of `name`, newest first (manifests only: shown on every rerun)."""
     require(actor, Action.VIEW)
-    return [store.load(SuiteRef(name, v)).manifest for v in reversed(store.versions(name))]
+    return [store.manifest(SuiteRef(name, v)) for v in reversed(store.versions(name))]
 
 
 def diff(db: Session, actor: User, store: SuiteStore, name: str, old: str, new: str) -> SuiteDiff:

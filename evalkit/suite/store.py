@@ -102,10 +102,8 @@ def version_number(version: str) -> int:
     return int(match.group(1))
 
 
-def load_version_dir(
-    path: Path, name: str | None = None, version: str | None = None
-) -> SuiteVersion:
-    """Load a version folder, checking the manifest, every item and the content hash."""
+def read_manifest(path: Path, name: str | None = None, version: str | None = None) -> Manifest:
+    """A version folder's manifest, checked against the folder's name and version."""
     manifest_path = path / MANIFEST_FILE
     if not manifest_path.is_file():
         raise NotFoundError(f"{manifest_path}: no such file")
@@ -122,6 +120,14 @@ def load_version_dir(
         raise IntegrityError(
             f"{manifest_path}: manifest says version {manifest.version!r}, folder is {version!r}"
         )
+    return manifest
+
+
+def load_version_dir(
+    path: Path, name: str | None = None, version: str | None = None
+) -> SuiteVersion:
+    """Load a version folder, checking the manifest, every item and the content hash."""
+    manifest = read_manifest(path, name, version)
     located, problems = read_items_jsonl(path / ITEMS_FILE)
     if problems:
         raise ProblemsFound(problems, f"{path / ITEMS_FILE}: published items are invalid")
@@ -181,6 +187,12 @@ class SuiteStore:
         return load_version_dir(
             self.root / pinned.name / pinned.version, pinned.name, pinned.version
         )
+
+    def manifest(self, ref: SuiteRef | str) -> Manifest:
+        """A published version's manifest alone: items are neither read nor hash-checked."""
+        pinned = self.resolve(ref)
+        assert pinned.version is not None
+        return read_manifest(self.root / pinned.name / pinned.version, pinned.name, pinned.version)
 
     def publish(
         self,

@@ -112,6 +112,13 @@ def test_tampered_items_are_detected(store: SuiteStore, draft_dir: Path) -> None
         store.load("mini@v1")
 
 
+def test_manifest_alone_reads_no_items(store: SuiteStore, draft_dir: Path) -> None:
+    published = store.publish(load_draft(draft_dir), author="a", changelog="one")
+    assert store.manifest("mini") == published.manifest
+    (store.root / "mini" / "v1" / "items.jsonl").unlink()  # not read, so not missed
+    assert store.manifest("mini@v1").content_hash == published.manifest.content_hash
+
+
 def test_tampered_spec_in_manifest_is_detected(store: SuiteStore, draft_dir: Path) -> None:
     store.publish(load_draft(draft_dir), author="a", changelog="one")
     path = store.root / "mini" / "v1" / "manifest.json"
