@@ -81,16 +81,16 @@ def assign(
     if problems:
         raise InvalidInput(problems)
     created = []
-    for item_pk in dict.fromkeys(item_pks):
+    wanted = list(dict.fromkeys(item_pks))
+    query = select(Assignment.item_pk, Assignment.annotator_id).where(
+        Assignment.item_pk.in_(wanted)
+    )
+    existing = {(item_pk, annotator_id) for item_pk, annotator_id in db.execute(query)}
+    for item_pk in wanted:
         row = get_item(db, actor, item_pk)
         for annotator in annotators:
             assert annotator is not None
-            exists = db.scalar(
-                select(Assignment.id).where(
-                    Assignment.item_pk == row.id, Assignment.annotator_id == annotator.id
-                )
-            )
-            if exists:
+            if (row.id, annotator.id) in existing:
                 continue
             assignment = Assignment(
                 item_pk=row.id, annotator_id=annotator.id, assigned_by_id=actor.id
@@ -249,11 +249,16 @@ class Disagreement:
 def disagreements(db: Session, actor: User, suite_id: int) -> list[Disagreement]:
     """Items whose annotators' labels differ, for a reviewer to adjudicate."""
     require(actor, Action.ADJUDICATE)
+    query = (
+        select(Adjudication.item_pk, Adjudication.label)
+        .join(Item, Item.id == Adjudication.item_pk)
+        .where(Item.suite_id == suite_id)
+    )
+    decided = {item_pk: label for item_pk, label in db.execute(query)}
     out = []
     for item_pk, (item, by) in _labels_by_item(db, suite_id).items():
         if len(by) >= MIN_ANNOTATORS and len({label_key(item.task, v) for v in by.values()}) > 1:
-            done = db.scalar(select(Adjudication.label).where(Adjudication.item_pk == item_pk))
-            out.append(Disagreement(item, dict(sorted(by.items())), done))
+            out.append(Disagreement(item, dict(sorted(by.items())), decided.get(item_pk)))
     return sorted(out, key=lambda d: (d.adjudicated is not None, d.item.item_id))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -236,6 +236,16 @@ def update_suite(
         db, actor, "suite.update", "suite", f"suite:{suite.name}", before, suite.spec_record()
     )
     return suite
+
+
+def status_counts(db: Session, actor: User) -> dict[int, dict[str, int]]:
+    """Items per status of every suite, in one query (the suites list)."""
+    require(actor, Action.VIEW)
+    out: dict[int, dict[str, int]] = {}
+    query = select(Item.suite_id, Item.status, func.count()).group_by(Item.suite_id, Item.status)
+    for suite_id, status, n in db.execute(query):
+        out.setdefault(suite_id, {})[status] = n
+    return out
 
 
 def counts(db: Session, actor: User, suite_id: int) -> SuiteCounts:

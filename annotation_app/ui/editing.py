@@ -11,6 +11,7 @@ import streamlit as st
 
 from annotation_app.errors import AppError, EditConflict, InvalidInput
 from annotation_app.forms import (
+    COMMON_FIELDS,
     TASK_FIELDS,
     empty_form,
     error_root,
@@ -102,12 +103,7 @@ def form_values(task: str) -> dict[str, Any]:
     values = {
         name: st.session_state.get(key(name), "")
         for name in (
-            "id",
-            "language",
-            "answer_language",
-            "split",
-            "tags",
-            "source",
+            *COMMON_FIELDS,
             "format_kind",
             "format_value",
             "format_case_sensitive",
@@ -206,12 +202,7 @@ def problems_for(name: str) -> list[str]:
 
 def field_names(task: str) -> set[str]:
     return {
-        "id",
-        "language",
-        "answer_language",
-        "split",
-        "tags",
-        "source",
+        *COMMON_FIELDS,
         "format",
         *(f.name for f in TASK_FIELDS[task]),
     }

@@ -50,10 +50,11 @@ with runtime.reading() as (db, actor):
 st.caption(tr("items.count", n=len(table)))
 st.dataframe(table, hide_index=True, width="stretch", column_config={"pk": None})
 if table:
+    item_ids = {r["pk"]: r[tr("items.col.id")] for r in table}
     pk = st.selectbox(
         tr("items.open"),
-        [r["pk"] for r in table],
-        format_func=lambda pk: next(r[tr("items.col.id")] for r in table if r["pk"] == pk),
+        list(item_ids),
+        format_func=item_ids.__getitem__,
         key="open_pk",
     )
     if st.button(tr("items.edit"), key="open_item"):

@@ -15,14 +15,15 @@ st.title(tr("suites.title"))
 
 with runtime.reading() as (db, actor):
     rows = []
+    by_status = suites.status_counts(db, actor)
     for suite in suites.list_suites(db, actor):
-        c = suites.counts(db, actor, suite.id)
+        c = by_status.get(suite.id, {})
         rows.append(
             {
                 tr("suites.col.name"): suite.name,
                 tr("suites.col.description"): suite.description,
-                tr("suites.col.items"): c.total,
-                tr("suites.col.approved"): c.by_status.get("approved", 0),
+                tr("suites.col.items"): sum(c.values()),
+                tr("suites.col.approved"): c.get("approved", 0),
                 tr("suites.col.published"): ", ".join(runtime.store().versions(suite.name)) or "-",
             }
         )

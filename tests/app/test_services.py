@@ -133,6 +133,7 @@ def test_review_workflow_with_audit(item_pk: int, act: Run, factory: sessionmake
         "author": "ann1",
         "reviewer": "rev",
     }
+    assert act("rev", suites.status_counts)[approved.suite_id] == {"approved": 1}
     assert audit_actions(factory, "item:contracts/q1") == [
         ("ann1", "item.create"),
         ("ann1", "item.submit"),
