@@ -10,7 +10,6 @@ item table is ready and a filter applies.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import sys
@@ -20,8 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
+from run_folders import write_run_folder
+
 from evalkit.report import write_report
-from evalkit.runner.run import generations_path
 from evalkit.scoring import score_run
 from evalkit.suite.draft import SuiteDraft
 from evalkit.suite.records import LocatedItem
@@ -55,43 +55,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp())
     version = synthetic_suite(work / "suites", args.items)
     items = [i for i in version.items if i.split == "test"]
-    run = work / "run"
-    models = [f"model-{k}" for k in range(args.models)]
-    manifest = {
-        "run_id": "bench",
-        "config": {"suites_dir": str(work / "suites")},
-        "suites": [
-            {
-                "name": version.name,
-                "version": version.version,
-                "content_hash": version.manifest.content_hash,
-            }
-        ],
-        "models": [
-            {
-                "name": m,
-                "kind": "base" if k == 0 else "chat",
-                "stage": "base" if k == 0 else "chat",
-                "starting_point": None,
-                "baseline": None,
-                "path": m,
-                "fingerprint": "sha256:x",
-            }
-            for k, m in enumerate(models)
-        ],
-    }
-    run.mkdir()
-    (run / "manifest.json").write_text(json.dumps(manifest))
+    models = [
+        {"name": f"model-{k}", "kind": kind, "stage": kind, "starting_point": None}
+        for k, kind in enumerate(["base"] + ["chat"] * (args.models - 1))
+    ]
     rng = random.Random(0)
-    for m in models:
-        path = generations_path(run, m, version.ref)
-        path.parent.mkdir(parents=True)
-        with path.open("w") as f:
-            for item in items:
-                output = item.reference_texts()[0] if rng.random() < 0.6 else "I am not sure."
-                f.write(
-                    json.dumps({"item_id": item.id, "task": item.task, "output": output}) + "\n"
-                )
+    run = write_run_folder(
+        work / "run",
+        work / "suites",
+        [version],
+        models,
+        lambda _m, _v, item, _k: (
+            item.reference_texts()[0] if rng.random() < 0.6 else "I am not sure."
+        ),
+    )
     began = time.perf_counter()
     score_run(run, resamples=200)
     scored = time.perf_counter()

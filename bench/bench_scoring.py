@@ -7,16 +7,20 @@ Run: python bench/bench_scoring.py [--items 100000] [--resamples 1000]
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from evalkit.runner.run import generations_path
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+
+from run_folders import write_run_folder
+
 from evalkit.scoring import score_run
 from evalkit.suite.draft import SuiteDraft
+from evalkit.suite.items import ItemBase
 from evalkit.suite.records import LocatedItem
-from evalkit.suite.store import SuiteStore
+from evalkit.suite.store import SuiteStore, SuiteVersion
 
 REPO = Path(__file__).parents[1]
 
@@ -33,54 +37,19 @@ def build(root: Path, n_items: int) -> Path:
     ]
     draft = SuiteDraft(legal.spec, tuple(LocatedItem(i, "-") for i in [*dev, *copies]))
     version = SuiteStore(root / "suites").publish(draft, author="bench", changelog="bench")
-    run = root / "run"
     models = [
-        {
-            "name": "base",
-            "kind": "base",
-            "stage": "base",
-            "starting_point": None,
-            "path": "-",
-            "fingerprint": "-",
-        },
-        {
-            "name": "sft",
-            "kind": "sft",
-            "stage": "base→sft",
-            "starting_point": "base",
-            "path": "-",
-            "fingerprint": "-",
-        },
+        {"name": "base", "kind": "base", "stage": "base", "starting_point": None},
+        {"name": "sft", "kind": "sft", "stage": "base→sft", "starting_point": "base"},
     ]
-    (run).mkdir()
-    (run / "manifest.json").write_text(
-        json.dumps(
-            {
-                "run_id": "bench",
-                "config": {"suites_dir": str(root / "suites")},
-                "suites": [
-                    {
-                        "name": version.name,
-                        "version": version.version,
-                        "content_hash": version.manifest.content_hash,
-                    }
-                ],
-                "models": models,
-            }
-        )
-    )
-    for m, share in (("base", 3), ("sft", 2)):
-        path = generations_path(run, m, version.ref)
-        path.parent.mkdir(parents=True)
-        with path.open("w", encoding="utf-8") as f:
-            for k, item in enumerate(copies):
-                output = item.reference_texts()[0] if k % share else "not sure"
-                if item.task in ("generation", "dialogue", "qa"):
-                    output += f" ({m} {k})"  # every output unique: no cache can profit from copies
-                f.write(
-                    json.dumps({"item_id": item.id, "output": output}, ensure_ascii=False) + "\n"
-                )
-    return run
+    share = {"base": 3, "sft": 2}
+
+    def output(model: str, _version: SuiteVersion, item: ItemBase, k: int) -> str:
+        text = item.reference_texts()[0] if k % share[model] else "not sure"
+        if item.task in ("generation", "dialogue", "qa"):
+            text += f" ({model} {k})"  # every output unique: no cache can profit from copies
+        return text
+
+    return write_run_folder(root / "run", root / "suites", [version], models, output)
 
 
 def main() -> None:

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from run_folders import write_run_folder
 
 from evalkit.cli import cli
 from evalkit.errors import IntegrityError
 from evalkit.metrics.registry import get_metric
-from evalkit.runner.run import generations_path
 from evalkit.scoring import regressions, score_run
 from evalkit.suite.items import ItemBase
-from evalkit.suite.store import SuiteStore
+from evalkit.suite.store import SuiteStore, SuiteVersion
 
 SUITES = SuiteStore(Path(__file__).parents[1] / "suites")
 LEGAL, GENERAL = SUITES.load("legal@v2"), SUITES.load("general@v1")
@@ -56,41 +56,14 @@ MODELS = [
 
 
 def write_run(root: Path, content_hash: str | None = None) -> Path:
-    run = root / "run"
-    manifest: dict[str, Any] = {
-        "run_id": "run",
-        "config": {"suites_dir": str(SUITES.root)},
-        "suites": [
-            {
-                "name": v.name,
-                "version": v.version,
-                "content_hash": content_hash or v.manifest.content_hash,
-            }
-            for v in (LEGAL, GENERAL)
-        ],
-        "models": [
-            {**m, "path": f"/models/{m['name']}", "fingerprint": "sha256:x"} for m in MODELS
-        ],
-    }
-    run.mkdir(parents=True)
-    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    for m in MODELS:
-        for version in (LEGAL, GENERAL):
-            items = [i for i in version.items if i.split == "test"]
-            right = round(SKILL[m["name"]][version.name] * len(items))
-            path = generations_path(run, m["name"], version.ref)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("w", encoding="utf-8") as f:
-                for k, item in enumerate(items):
-                    output = gold_output(item) if k < right else "I am not sure."
-                    f.write(
-                        json.dumps(
-                            {"item_id": item.id, "task": item.task, "output": output},
-                            ensure_ascii=False,
-                        )
-                        + "\n"
-                    )
-    return run
+    def output(model: str, version: SuiteVersion, item: ItemBase, k: int) -> str:
+        items = sum(1 for i in version.items if i.split == "test")
+        right = round(SKILL[model][version.name] * items)
+        return gold_output(item) if k < right else "I am not sure."
+
+    return write_run_folder(
+        root / "run", SUITES.root, (LEGAL, GENERAL), MODELS, output, content_hash=content_hash
+    )
 
 
 @pytest.fixture(scope="module")

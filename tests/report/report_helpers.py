@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+
+from run_folders import write_run_folder
 
 from drafts import ITEMS, SPEC, write_draft
-from evalkit.runner.run import generations_path
 from evalkit.scoring import score_run
 from evalkit.suite.draft import read_draft
 from evalkit.suite.store import SuiteStore
@@ -42,29 +41,13 @@ def hostile_run(root: Path) -> Path:
     draft, problems = read_draft(write_draft(root / "draft", SPEC, [*ITEMS, HOSTILE_ITEM]))
     assert draft is not None and not problems, problems
     version = suites.publish(draft, author="t", changelog="hostile")
-    run = root / "run"
-    run.mkdir()
-    manifest: dict[str, Any] = {
-        "run_id": "hostile",
-        "config": {"suites_dir": str(suites.root)},
-        "suites": [
-            {
-                "name": version.name,
-                "version": version.version,
-                "content_hash": version.manifest.content_hash,
-            }
-        ],
-        "models": [{**m, "path": f"/m/{m['name']}", "fingerprint": "sha256:x"} for m in MODELS],
-        "environment": {"platform": "<script>window.__pwned = 4</script>", "python": "3"},
-    }
-    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    for model, outputs in OUTPUTS.items():
-        path = generations_path(run, model, version.ref)
-        path.parent.mkdir(parents=True)
-        with path.open("w", encoding="utf-8") as f:
-            for item in version.items:
-                if item.split == "test":
-                    row = {"item_id": item.id, "task": item.task, "output": outputs[item.id]}
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    run = write_run_folder(
+        root / "run",
+        suites.root,
+        [version],
+        MODELS,
+        lambda model, _version, item, _k: OUTPUTS[model][item.id],
+        environment={"platform": "<script>window.__pwned = 4</script>", "python": "3"},
+    )
     score_run(run, resamples=200)
     return run
