@@ -42,17 +42,7 @@ def record_apart(
     """Commit an entry in its own transaction, for attempts whose change is refused
     (a conflicting save): the attempt is kept even though the change rolls back."""
     with Session(db.get_bind()) as side, side.begin():
-        side.add(
-            AuditEntry(
-                user_id=actor.id,
-                username=actor.username,
-                action=action,
-                entity=entity,
-                entity_key=key,
-                before=states.get("before"),
-                after=states.get("after"),
-            )
-        )
+        record(side, actor, action, entity, key, states.get("before"), states.get("after"))
 
 
 def entries(
