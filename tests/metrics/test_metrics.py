@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from evalkit.errors import UsageError
-from evalkit.metrics.answers import extract_choice, extract_label, follows_format
+from evalkit.metrics.answers import follows_format, parse_choice, parse_label
 from evalkit.metrics.registry import get_metric, metric
 from evalkit.suite.items import ITEM_ADAPTER
 
@@ -43,8 +43,8 @@ MCQ = item(
         ("I cannot tell", None),
     ],
 )
-def test_lenient_choice_extraction(output: str, letter: str | None) -> None:
-    assert extract_choice(output, MCQ.choices) == letter
+def test_choice_extraction(output: str, letter: str | None) -> None:
+    assert parse_choice(output, MCQ.choices).value == letter
 
 
 def test_accuracy_and_format_are_separate_numbers() -> None:
@@ -69,9 +69,9 @@ LABELS = ["governing_law", "termination", "payment"]
 
 
 def test_label_extraction_whole_words() -> None:
-    assert extract_label("Governing_Law.", LABELS) == "governing_law"
-    assert extract_label("It is about payment terms", LABELS) == "payment"
-    assert extract_label("law", LABELS) is None
+    assert parse_label("Governing_Law.", LABELS).value == "governing_law"
+    assert parse_label("It is about payment terms", LABELS).value == "payment"
+    assert parse_label("law", LABELS).value is None
 
 
 def test_macro_f1_hand_computed() -> None:
@@ -86,20 +86,22 @@ def test_macro_f1_hand_computed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("output", "answers", "em", "f1"),
+    ("output", "answers", "language", "em", "f1"),
     [
-        ("Six years", ["6 years", "six years"], 1.0, 1.0),
-        ("the six years", ["six years"], 1.0, 1.0),  # articles dropped
-        ("six", ["six years"], 0.0, 2 / 3),  # P=1 R=1/2
-        ("six years ago", ["six years"], 0.0, 0.8),  # P=2/3 R=1
-        ("三年", ["三年"], 1.0, 1.0),
-        ("诉讼时效为三年", ["三年"], 0.0, 2 * (2 / 7) * 1 / ((2 / 7) + 1)),  # by character
-        ("３年", ["3年"], 1.0, 1.0),  # full-width digit
-        ("", ["three"], 0.0, 0.0),
+        ("Six years", ["6 years", "six years"], "en", 1.0, 1.0),
+        ("the six years", ["six years"], "en", 1.0, 1.0),  # articles dropped
+        ("six", ["six years"], "en", 0.0, 2 / 3),  # P=1 R=1/2
+        ("six years ago", ["six years"], "en", 0.0, 0.8),  # P=2/3 R=1
+        ("三年", ["三年"], "zh", 1.0, 1.0),
+        ("诉讼时效为三年", ["三年"], "zh", 0.0, 2 * (2 / 7) * 1 / ((2 / 7) + 1)),  # by character
+        ("３年", ["3年"], "zh", 1.0, 1.0),  # full-width digit
+        ("", ["three"], "en", 0.0, 0.0),
     ],
 )
-def test_qa_exact_match_and_token_f1(output: str, answers: list[str], em: float, f1: float) -> None:
-    qa = item("qa", question="q", answers=answers)
+def test_qa_exact_match_and_token_f1(
+    output: str, answers: list[str], language: str, em: float, f1: float
+) -> None:
+    qa = item("qa", question="q", answers=answers, language=language)
     assert get_metric("exact_match").fn(qa, output) == em
     assert get_metric("token_f1").fn(qa, output) == pytest.approx(f1)
 

@@ -1,0 +1,1 @@
+"""Faithful copies of official evaluation scripts, to check our metrics against."""
