@@ -14,11 +14,11 @@ from evalkit.errors import (
     ProblemsFound,
     UsageError,
 )
-from evalkit.metrics.selection import ScoringConfig
 from evalkit.report import write_report
 from evalkit.runner.config import RunConfig, compose_run_config
 from evalkit.runner.run import execute_run
 from evalkit.scoring import score_run
+from evalkit.scoring.config import ScoringConfig
 from evalkit.suite import (
     ClassificationItem,
     ColumnMapping,

@@ -28,10 +28,10 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
 
     Models are names of configs in models_dir (models/NAME.yaml) or model folders.
     """
-    from evalkit.cli.score import check_gate, print_summary
+    from evalkit.cli.score import print_summary
     from evalkit.report import write_report
     from evalkit.runner.run import execute_run
-    from evalkit.scoring import score_run
+    from evalkit.scoring import check_gate, score_run
 
     config = compose_run_config(list(overrides), config_file)
     result = execute_run(config)

@@ -2,49 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from evalkit.cli.keys import KeysCommand
-from evalkit.errors import EvalkitError
 
 
-def print_summary(summary: dict[str, Any], echo: Callable[[str], Any] = click.echo) -> None:
-    """One line per model × suite: the overall score with its CI, and the change vs baseline."""
-    deltas = {
-        (c["candidate"], c["suite"]): c
-        for c in summary["comparisons"]
-        if c["metric"] == "score" and c["baseline"] == summary["baseline"]
-    }
-    for row in summary["by_suite"]:
-        s = row["metrics"]["score"]
-        ci = f"[{s['low']:.3f}, {s['high']:.3f}]"
-        line = f"{row['model']:<16} {row['suite']:<14} score {s['value']:.3f} {ci} n={s['n']}"
-        c = deltas.get((row["model"], row["suite"]))
-        if c:
-            mark = "significant" if c["significant"] else "n.s."
-            line += (
-                f"  {c['difference']:+.3f} vs {summary['baseline']} (p={c['p_value']:.3g}, {mark})"
-            )
-        echo(line)
+def print_summary(summary: dict[str, Any]) -> None:
+    from evalkit.scoring import summary_lines
 
-
-def check_gate(summary: dict[str, Any], threshold: float | None) -> None:
-    from evalkit.scoring import regressions
-
-    if threshold is None:
-        return
-    found = regressions(summary, threshold)
-    if found:
-        raise EvalkitError(f"regression beyond {threshold}: " + "; ".join(found))
+    for line in summary_lines(summary):
+        click.echo(line)
 
 
 def _keys() -> list[tuple[str, str, str]]:
-    from evalkit.metrics.selection import ScoringConfig
     from evalkit.overrides import keys_help
+    from evalkit.scoring.config import ScoringConfig
 
     return keys_help(ScoringConfig)
 
@@ -84,9 +59,9 @@ def score(
     The run is scored with the metric choices it recorded; KEY=VALUE changes them, e.g.
     metrics.qa=[exact_match,token_f1] or bleu_tokenize=char.
     """
-    from evalkit.metrics.selection import ScoringConfig
     from evalkit.overrides import compose_config
-    from evalkit.scoring import read_manifest, recorded_scoring, score_run
+    from evalkit.scoring import check_gate, read_manifest, recorded_scoring, score_run
+    from evalkit.scoring.config import ScoringConfig
 
     config = None
     if overrides:  # on top of what the run recorded

@@ -76,7 +76,10 @@ def list_suites(ctx: click.Context) -> None:
 @click.argument("ref")
 @click.pass_context
 def show(ctx: click.Context, ref: str) -> None:
-    """Show a published version: REF is NAME (latest) or NAME@VERSION."""
+    """Show a published version: REF is NAME (latest) or NAME@VERSION, with the smallest
+    difference between two models that its size can resolve."""
+    from evalkit.scoring.power import power_lines, suite_power
+
     store = _store(ctx)
     version = store.load(ref)
     m = version.manifest
@@ -94,6 +97,9 @@ def show(ctx: click.Context, ref: str) -> None:
         click.echo(f"  {task:<15} {split:<20} metrics: {metrics}")
     click.echo("languages: " + ", ".join(f"{k} {v}" for k, v in m.languages.items()))
     click.echo(f"changelog: {m.changelog.strip()}")
+    click.echo("power:")
+    for line in power_lines(suite_power(version)):
+        click.echo(f"  {line}")
 
 
 def _validate_path(path: Path, threshold: float) -> str:

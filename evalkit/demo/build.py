@@ -55,8 +55,8 @@ _ENGINE: dict[str, Any] = {
 _SPECS: dict[str, dict[str, Any]] = {
     "base": {"kind": "base"},
     "chat": {"kind": "chat"},
-    "base-sft": {"kind": "sft", "starting_point": "base"},
-    "chat-sft": {"kind": "sft", "starting_point": "chat"},
+    "base-sft": {"kind": "sft", "starting_point": "base", "starting_model": "base"},
+    "chat-sft": {"kind": "sft", "starting_point": "chat", "starting_model": "chat"},
 }
 
 

@@ -93,12 +93,12 @@ def format_table(summary: dict[str, Any]) -> list[str]:
 
 def starting_point_table(summary: dict[str, Any]) -> list[str]:
     """Each SFT checkpoint against its starting model: gain on domain, change on general."""
-    lines = ["SFT vs starting point (score difference, 95% CI):"]
+    lines = ["SFT vs starting point (score difference, 95% CI, adjusted p, MDE):"]
     for s in summary["starting_points"]:
-        mark = "significant" if s["significant"] else "n.s."
         lines.append(
             f"  {s['model']:<9} vs {s['starting_model']:<5} {s['role']:<7} {s['suite']:<18} "
-            f"{s['difference']:+.3f} [{s['low']:+.3f}, {s['high']:+.3f}] {mark}"
+            f"{s['difference']:+.3f} [{s['low']:+.3f}, {s['high']:+.3f}] "
+            f"p_adj={s['p_adjusted']:.3g} MDE {s['mde']:.3f}: {s['verdict']}"
         )
     return lines
 
@@ -107,10 +107,11 @@ def finish_demo(
     run_dir: Path, report: Path, summary: dict[str, Any], echo: Callable[[str], Any]
 ) -> None:
     """The end of the demo: what its results say and where they are."""
-    from evalkit.cli.score import print_summary
+    from evalkit.scoring import summary_lines
 
     echo("")
-    print_summary(summary, echo)
+    for line in summary_lines(summary):
+        echo(line)
     echo("")
     for line in format_table(summary) + starting_point_table(summary):
         echo(line)

@@ -87,9 +87,7 @@ def write_report(run_dir: Path, suites_dir: Path | None = None) -> Path:
     path.write_text(render_report(data), encoding="utf-8")
     summary_frame(data["table"]).to_csv(run_dir / "summary.csv", index=False)
     (run_dir / "summary.md").write_text(
-        summary_markdown(
-            data["table"], data["columns"], data["summary"]["baseline"], data["summary"]["run_id"]
-        ),
+        summary_markdown(data["table"], data["columns"], data["summary"]),
         encoding="utf-8",
     )
     return path

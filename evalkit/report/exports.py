@@ -26,7 +26,11 @@ def summary_frame(table: list[dict[str, Any]]) -> Any:
                     "difference_low": delta.get("low"),
                     "difference_high": delta.get("high"),
                     "p_value": delta.get("p_value"),
+                    "p_adjusted": delta.get("p_adjusted"),
                     "significant": delta.get("significant"),
+                    "mde": delta.get("mde"),
+                    "verdict": delta.get("verdict"),
+                    "test": delta.get("test"),
                 }
             )
     return pd.DataFrame.from_records(records)
@@ -37,13 +41,16 @@ def _cell(text: str) -> str:
 
 
 def summary_markdown(
-    table: list[dict[str, Any]], columns: list[str], baseline: str, run_id: str
+    table: list[dict[str, Any]], columns: list[str], summary: dict[str, Any]
 ) -> str:
     """A Markdown table: model, suite, each metric with its interval, and Δ score vs baseline."""
+    baseline, family = summary["baseline"], summary["family"]
     head = ["model", "suite", *columns, f"Δ score vs {baseline}"]
     lines = [
-        f"**evalkit run `{_cell(run_id)}`** — 95% bootstrap intervals; "
-        "* marks a significant difference (p < 0.05)",
+        f"**evalkit run `{_cell(summary['run_id'])}`** — 95% bootstrap intervals; "
+        f"{summary['headline']} score; * marks a difference significant after "
+        f"{family['correction']} correction over {family['comparisons']} comparisons "
+        f"(alpha {family['alpha']}); each Δ ends with its MDE and verdict",
         "",
         "| " + " | ".join(_cell(h) for h in head) + " |",
         "|" + "---|" * len(head),
@@ -57,6 +64,7 @@ def summary_markdown(
         cells.append(
             f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
             + ("*" if d["significant"] else "")
+            + f" MDE {d['mde']:.3f} {d['verdict']}"
             if d
             else "—"
         )

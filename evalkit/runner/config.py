@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from evalkit.metrics.selection import ScoringConfig
 from evalkit.overrides import compose_config, keys_help
+from evalkit.scoring.config import ScoringConfig
 
 
 class RunConfig(ScoringConfig):

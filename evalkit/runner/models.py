@@ -34,6 +34,11 @@ class ModelSpec(BaseModel):
     starting_point: Literal["base", "chat"] | None = Field(
         default=None, description="For sft: whether it was fine-tuned from a base or chat model."
     )
+    starting_model: str | None = Field(
+        default=None,
+        description="For sft: the name of the model it was fine-tuned from, when the run has "
+        "it; its gain and forgetting are measured against that model.",
+    )
     prompt_format: PromptFormat | None = Field(
         default=None,
         description="base (completion + few-shot) or chat (chat template); "
@@ -61,6 +66,8 @@ class ModelSpec(BaseModel):
             raise ValueError("an sft model must declare starting_point: base or chat")
         if self.kind != "sft" and self.starting_point is not None:
             raise ValueError(f"starting_point applies to sft models, not {self.kind}")
+        if self.kind != "sft" and self.starting_model is not None:
+            raise ValueError(f"starting_model applies to sft models, not {self.kind}")
         return self
 
     @property

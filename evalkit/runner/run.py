@@ -24,10 +24,10 @@ from evalkit.runner.environment import environment_record
 from evalkit.runner.models import ModelSpec, fingerprint_model, resolve_model
 from evalkit.runner.plan import PlannedRequest, plan_requests, select_items, template_record
 from evalkit.runner.worker import prompt_to_json
+from evalkit.scoring.run_folder import MANIFEST_FILE, generations_path
 from evalkit.suite.store import SuiteStore, SuiteVersion
 
-GENERATIONS_DIR = "generations"
-RUN_MANIFEST = "manifest.json"
+RUN_MANIFEST = MANIFEST_FILE
 
 
 @dataclass
@@ -52,10 +52,6 @@ class ModelRunStats:
 class RunResult:
     run_dir: Path
     stats: dict[str, ModelRunStats] = field(default_factory=dict)
-
-
-def generations_path(run_dir: Path, model_name: str, suite_ref: str) -> Path:
-    return run_dir / GENERATIONS_DIR / model_name / f"{suite_ref}.jsonl"
 
 
 def _job_request(p: PlannedRequest) -> dict[str, Any]:

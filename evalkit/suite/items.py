@@ -121,6 +121,13 @@ class ItemBase(_Strict):
     tags: list[str] = Field(
         default_factory=list, description="Sub-area, difficulty, capability tested."
     )
+    group: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Items that share a source (a case file, a passage) share a group; CIs and "
+        "paired tests then resample groups, not items.",
+    )
     provenance: Provenance
     format: FormatSpec | None = Field(
         default=None, description="What a well-formed answer looks like (format adherence)."

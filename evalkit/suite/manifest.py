@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,9 +22,22 @@ def canonical_bytes(spec: SuiteSpec, items: Iterable[ItemBase]) -> bytes:
     field present (so an omitted default and an explicit one hash the same)."""
     payload = {
         "suite": spec.model_dump(mode="json"),
-        "items": sorted((item.model_dump(mode="json") for item in items), key=lambda r: r["id"]),
+        "items": sorted((_hashed_record(item) for item in items), key=lambda r: r["id"]),
     }
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+# Item fields added after suites were first published: left out of the hash while unset, so
+# that versions published before them keep their content hash.
+_ADDED_LATER = ("group",)
+
+
+def _hashed_record(item: ItemBase) -> dict[str, Any]:
+    record = item.model_dump(mode="json")
+    for name in _ADDED_LATER:
+        if record.get(name) is None:
+            record.pop(name, None)
+    return record
 
 
 def content_hash(spec: SuiteSpec, items: Iterable[ItemBase]) -> str:

@@ -71,6 +71,29 @@ def test_summary_exports_match_summary_json(report: tuple[Path, dict[str, Any]])
     assert markdown.count("\n| ") == 1 + len(summary["by_suite"])  # header + one row each
 
 
+def test_report_states_correction_mde_and_verdicts(report: tuple[Path, dict[str, Any]]) -> None:
+    run, summary = report
+    page = (run / "report.html").read_text(encoding="utf-8")
+    family = summary["family"]
+    assert f'<span id="family-size">{family["comparisons"]}</span>' in page
+    assert "Holm correction over all" in page
+    baseline = [
+        c
+        for c in summary["comparisons"]
+        if c["metric"] == "score" and c["baseline"] == summary["baseline"]
+    ]
+    assert baseline
+    for c in baseline:
+        assert f'data-p-adjusted="{c["p_adjusted"]}"' in page
+        assert f'data-mde="{c["mde"]}"' in page and f'data-verdict="{c["verdict"]}"' in page
+    assert page.count("<tr class=") >= 1 and 'id="comparison-table"' in page
+    assert 'id="answer-table"' in page  # unreadable choice answers, per model
+    frame = pd.read_csv(run / "summary.csv")
+    assert {"p_value", "p_adjusted", "mde", "verdict", "test"} <= set(frame.columns)
+    markdown = (run / "summary.md").read_text(encoding="utf-8")
+    assert f"holm correction over {family['comparisons']} comparisons" in markdown
+
+
 def test_report_of_a_folder_that_is_not_a_scored_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["report", str(tmp_path / "nope")])
     assert result.exit_code == 1 and "no such run folder" in result.output

@@ -21,7 +21,7 @@ from evalkit.scoring import regressions, score_run
 from evalkit.suite.items import ItemBase
 from evalkit.suite.store import SuiteStore, SuiteVersion
 
-SUITES = SuiteStore(Path(__file__).parents[1] / "suites")
+SUITES = SuiteStore(Path(__file__).parents[2] / "suites")
 LEGAL, GENERAL = SUITES.load("legal@v2"), SUITES.load("general@v1")
 
 
@@ -124,9 +124,13 @@ def test_comparisons_and_the_starting_point_view(scored: tuple[Path, dict[str, A
         (c["baseline"], c["candidate"], c["suite"], c["metric"]): c for c in summary["comparisons"]
     }
     gain = cmp[("base", "chat-sft", "legal@v2", "score")]
-    assert gain["difference"] > 0.3 and gain["significant"]
-    assert cmp[("base", "chat-sft", "legal@v2", "accuracy")]["test"] == "McNemar exact"
-    assert not cmp[("base", "chat", "legal@v2", "score")]["significant"]
+    assert gain["difference"] > 0.3 and gain["significant"] and gain["verdict"] == "improved"
+    assert gain["p_adjusted"] >= gain["p_value"] and gain["low"] > 0
+    accuracy = cmp[("base", "chat-sft", "legal@v2", "accuracy")]
+    assert accuracy["test"].startswith("paired t")
+    assert accuracy["secondary"]["test"] == "McNemar exact (secondary)"
+    same = cmp[("base", "chat", "legal@v2", "score")]
+    assert not same["significant"] and same["verdict"] == "identical"
     views = {(s["model"], s["role"]): s for s in summary["starting_points"]}
     assert views[("chat-sft", "domain")]["starting_model"] == "chat"
     assert (
@@ -215,10 +219,11 @@ def test_rescoring_with_other_metrics_and_bleu_tokenizer(tmp_path: Path) -> None
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["scoring"] == {
-        "metrics": {"qa": ["exact_match"], "generation": ["bleu", "sentence_bleu"]},
-        "bleu_tokenize": "char",
+    assert summary["scoring"]["metrics"] == {
+        "qa": ["exact_match"],
+        "generation": ["bleu", "sentence_bleu"],
     }
+    assert summary["scoring"]["bleu_tokenize"] == "char"
     qa = _task_row(run, "base", "legal@v2", "qa")
     assert qa["score_metric"] == "exact_match" and "token_f1" not in qa["metrics"]
     generation = _task_row(run, "base", "legal@v2", "generation")
@@ -238,7 +243,7 @@ def test_rescoring_overrides_add_to_what_the_run_recorded(tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["score", str(run), "--resamples", "200", "bleu_tokenize=zh"])
     assert result.exit_code == 0, result.output
     scoring = json.loads((run / "summary.json").read_text())["scoring"]
-    assert scoring == {"metrics": {"qa": ["exact_match"]}, "bleu_tokenize": "zh"}
+    assert (scoring["metrics"], scoring["bleu_tokenize"]) == ({"qa": ["exact_match"]}, "zh")
 
 
 @pytest.mark.parametrize(

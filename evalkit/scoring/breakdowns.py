@@ -1,0 +1,143 @@
+"""Breakdowns of a scored run: per label, per extraction field, and unreadable answers.
+
+- labels: precision, recall, F1 and support per gold label of choice tasks (scikit-learn),
+  plus the micro and macro averages as labels "(micro)" and "(macro)";
+- fields: precision, recall and F1 per extraction field, plus "(micro)" over all fields;
+- answers: per model × suite × task, how many choice answers could not be read from the
+  output, and why (several answers, a hedge, a negation, none at all). An unreadable answer
+  scores as wrong; this says how much of a model's error is that.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from evalkit.metrics.builtin import (
+    f1_from_counts,
+    field_counts,
+    field_outcomes,
+    gold_label,
+    predicted_fields,
+)
+from evalkit.scoring.items import CHOICE_TASKS
+from evalkit.suite.store import SuiteVersion
+
+NO_ANSWER = "<none>"
+
+
+def label_report(
+    rows: list[dict[str, Any]], versions: dict[str, SuiteVersion]
+) -> list[dict[str, Any]]:
+    """Per-label precision, recall, F1 and support for choice tasks, then "(micro)" and
+    "(macro)" over the gold labels; an unreadable answer is a miss, not a prediction."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["task"] in CHOICE_TASKS and r["output"] is not None:
+            groups.setdefault((r["model"], r["suite"], r["task"]), []).append(r)
+    out = []
+    for (model, suite, task), members in sorted(groups.items()):
+        gold = [gold_label(versions[suite].by_id[r["item_id"]]) for r in members]
+        predicted = [r.get("answer") or NO_ANSWER for r in members]
+        labels = sorted(set(gold))
+        p, rec, f1, support = precision_recall_fscore_support(
+            gold, predicted, labels=labels, zero_division=0
+        )
+        rows_out = [(label, p[k], rec[k], f1[k], support[k]) for k, label in enumerate(labels)]
+        for average in ("micro", "macro"):
+            p_avg, rec_avg, f1_avg, _ = precision_recall_fscore_support(
+                gold, predicted, labels=labels, average=average, zero_division=0
+            )
+            rows_out.append((f"({average})", p_avg, rec_avg, f1_avg, len(gold)))
+        out += [
+            {
+                "model": model,
+                "suite": suite,
+                "task": task,
+                "label": label,
+                "precision": float(precision),
+                "recall": float(recall),
+                "f1": float(f1_value),
+                "support": int(n),
+            }
+            for label, precision, recall, f1_value, n in rows_out
+        ]
+    return out
+
+
+def field_report(
+    rows: list[dict[str, Any]], versions: dict[str, SuiteVersion]
+) -> list[dict[str, Any]]:
+    """Per-field precision, recall and F1 for extraction, over all items that have the field,
+    then field "(micro)": all fields of all items, unrequested predicted fields included."""
+    counts: dict[tuple[str, str, str], list[int]] = {}
+
+    def add(key: tuple[str, str, str], outcome: tuple[int, int, int]) -> None:
+        totals = counts.setdefault(key, [0, 0, 0])
+        for k in range(3):
+            totals[k] += outcome[k]
+
+    for r in rows:
+        if r["task"] != "extraction" or r["output"] is None:
+            continue
+        item = versions[r["suite"]].by_id[r["item_id"]]
+        predicted = predicted_fields(r["output"])  # parsed once for both counts
+        for name, outcome in field_outcomes(item, predicted).items():  # type: ignore[arg-type]
+            add((r["model"], r["suite"], name), outcome)
+        add((r["model"], r["suite"], "(micro)"), field_counts(item, predicted))  # type: ignore[arg-type]
+    out = []
+    for (model, suite, name), (tp, fp, fn) in sorted(counts.items()):
+        out.append(
+            {
+                "model": model,
+                "suite": suite,
+                "field": name,
+                "precision": tp / (tp + fp) if tp + fp else 0.0,
+                "recall": tp / (tp + fn) if tp + fn else 0.0,
+                "f1": f1_from_counts(tp, fp, fn),
+                "support": tp + fn,
+            }
+        )
+    return out
+
+
+def answer_report(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Unreadable choice answers per model × suite × task, with the count of each reason."""
+    groups: dict[tuple[str, str, str], tuple[list[int], Counter[str]]] = {}
+    for r in rows:
+        if r["task"] not in CHOICE_TASKS or r["output"] is None:
+            continue
+        counts, reasons = groups.setdefault(
+            (r["model"], r["suite"], r["task"]), ([0, 0], Counter())
+        )
+        counts[0] += 1
+        if r.get("answer") is None:
+            counts[1] += 1
+            reasons[r.get("answer_reason") or "no answer found"] += 1
+    return [
+        {
+            "model": model,
+            "suite": suite,
+            "task": task,
+            "n": n,
+            "unreadable": unreadable,
+            "share": unreadable / n if n else 0.0,
+            "reasons": dict(reasons.most_common()),
+        }
+        for (model, suite, task), ([n, unreadable], reasons) in sorted(groups.items())
+    ]
+
+
+def unreadable_share(report: list[dict[str, Any]]) -> dict[str, dict[str, float | int]]:
+    """Per model, over all its choice answers: how many, how many unreadable, and the share."""
+    totals: dict[str, list[int]] = {}
+    for r in report:
+        t = totals.setdefault(r["model"], [0, 0])
+        t[0] += r["n"]
+        t[1] += r["unreadable"]
+    return {
+        model: {"n": n, "unreadable": u, "share": u / n if n else 0.0}
+        for model, (n, u) in totals.items()
+    }
