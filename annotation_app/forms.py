@@ -44,7 +44,7 @@ TASK_FIELDS: dict[str, tuple[FormField, ...]] = {
     "generation": (FormField("prompt", "area"), FormField("references", "lines")),
     "dialogue": (FormField("messages", "turns"), FormField("references", "lines")),
 }
-COMMON_FIELDS = ("id", "language", "answer_language", "split", "tags", "source")
+COMMON_FIELDS = ("id", "language", "answer_language", "split", "tags", "source", "group")
 FORMAT_CHOICES = ("", "choice", "regex", "json_schema")
 ROLES = ("user", "assistant", "system")
 _TAG_SEPARATORS = re.compile(r"[,，、]")
@@ -74,6 +74,8 @@ def record_from_form(task: str, values: dict[str, Any]) -> tuple[dict[str, Any],
         record["answer_language"] = str(values["answer_language"]).strip()
     record["split"] = values.get("split") or "test"
     record["tags"] = [t.strip() for t in _TAG_SEPARATORS.split(values.get("tags", "")) if t.strip()]
+    if str(values.get("group", "")).strip():
+        record["group"] = str(values["group"]).strip()
     record["provenance"] = {}
     if str(values.get("source", "")).strip():
         record["provenance"]["source"] = str(values["source"]).strip()
@@ -121,6 +123,7 @@ def form_from_record(record: dict[str, Any]) -> dict[str, Any]:
         "split": record.get("split", "test"),
         "tags": ", ".join(record.get("tags", [])),
         "source": (record.get("provenance") or {}).get("source", ""),
+        "group": record.get("group", ""),
     }
     for f in TASK_FIELDS[task]:
         raw = record.get(f.name)
@@ -156,6 +159,7 @@ def empty_form(task: str, language: str) -> dict[str, Any]:
         "split": "test",
         "tags": "",
         "source": "",
+        "group": "",
         "format_kind": "",
         "format_value": "",
         "format_case_sensitive": False,

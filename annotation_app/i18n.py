@@ -166,6 +166,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field.tags": ("Tags", "标签"),
     "field.tags.help": ("Separated by commas.", "用逗号分隔。"),
     "field.source": ("Source", "来源"),
+    "field.group": ("Group", "分组"),
+    "field.group.help": (
+        "Items from one source (a case file, a passage) share a group: scores treat them as "
+        "one piece of evidence.",
+        "同一来源（同一案卷、同一段落）的题目使用同一分组：统计时视为一份证据。",
+    ),
     "field.format": ("Answer format", "答案格式"),
     "field.format_value": ("Format details", "格式细节"),
     "field.format_value.help": (

@@ -114,8 +114,11 @@ with form_col:
         errors("answer_language")
         st.text_input(tr("field.tags"), key=key("tags"), help=tr("field.tags.help"))
         errors("tags")
-        st.text_input(tr("field.source"), key=key("source"))
+        s1, s2 = st.columns(2)
+        s1.text_input(tr("field.source"), key=key("source"))
+        s2.text_input(tr("field.group"), key=key("group"), help=tr("field.group.help"))
         errors("source")
+        errors("group")
         st.selectbox(
             tr("field.format"),
             FORMAT_CHOICES,

@@ -91,6 +91,7 @@ def test_pages_put_no_literal_text_on_screen() -> None:
             "language": "zh",
             "text": "甲方：某公司",
             "fields": {"party_a": "某公司", "amount": None},
+            "group": "案卷-2024-017",
             "provenance": {"author": "a"},
             "format": {"kind": "json_schema", "json_schema": {"type": "object"}},
         },
