@@ -160,6 +160,14 @@ MCQ_ZH: list[tuple[str, list[str], str | None, str | None]] = [
     ("可能是B也可能是C", CAPITALS, None, HEDGE),
     ("答案：B或者C", CAPITALS, None, HEDGE),
     ("长安还是开封？", CAPITALS, None, HEDGE),
+    # the option list repeated, cut off by the token limit: a letter alone after it is the
+    # list starting again, not a choice (SmolLM2-135M-Instruct, general@v1)
+    ("A. 长安\nB. 南京\nC. 开封\nD. 临安\n\nA.", CAPITALS, None, SEVERAL_ANSWERS),
+    ("A. 长安\nB. 南京\nC. 开封\nD. 临安\n\nA. 长安\nB. 南京\nC.", CAPITALS, None, SEVERAL_ANSWERS),
+    # ... but a statement after the list is an answer
+    ("A. 长安\nB. 南京\nC. 开封\nD. 临安\n\n答案是C。", CAPITALS, "C", None),
+    ("A. 1年\nB. 2年\nC. 3年\nD. 4年\n\nThe answer is C. 3年.", YEARS_ZH, "C", None),
+    ("开封\n\nC", CAPITALS, "C", None),
 ]
 
 # (output, labels, expected label or None, expected reason or None)
@@ -189,8 +197,30 @@ LABEL_EN: list[tuple[str, list[str], str | None, str | None]] = [
     ("positive", SENTIMENT, "positive", None),
     ("Positive, not negative.", SENTIMENT, "positive", None),
     ("The review is not positive.", SENTIMENT, None, NEGATED),
-    ("Positive. Although the ending was negative.", SENTIMENT, None, SEVERAL_ANSWERS),
+    # the opening sentence answers; a label used later, in the explanation, is in passing
+    ("Positive. Although the ending was negative.", SENTIMENT, "positive", None),
     ("There is no doubt the review is positive.", SENTIMENT, "positive", None),
+    # a label used in passing in the explanation is not an answer (SmolLM2-135M, general@v1)
+    (
+        "The sentence is grammatically incorrect in standard written English. It is a classic "
+        "example of a grammatical error called a non-restrictive clause.",
+        GRAMMAR,
+        None,
+        NO_ANSWER,
+    ),
+    (
+        "This clause is about termination of the contract. Payment is elsewhere.",
+        CLAUSES,
+        "termination",
+        None,
+    ),
+    (
+        "Either party may end the agreement on notice.\n**termination**",
+        CLAUSES,
+        "termination",
+        None,
+    ),
+    ("grammatical\nungrammatical", GRAMMAR, None, SEVERAL_ANSWERS),
     ("I don't know.", SENTIMENT, None, NO_ANSWER),
     ("", SENTIMENT, None, EMPTY_OUTPUT),
 ]
@@ -224,6 +254,9 @@ LABEL_ZH: list[tuple[str, list[str], str | None, str | None]] = [
     ("该条款为 governing law 条款", CLAUSES, "governing_law", None),
     ("不确定", QINGGAN, None, NO_ANSWER),
     ("", QINGGAN, None, EMPTY_OUTPUT),
+    ("乙方逾期交货三十日，甲方可以主张权利。\n违约", WEIYUE, "违约", None),
+    ("该句语法错误。这是一个常见的不可抗力条款。", CLAUSES_ZH, None, NO_ANSWER),
+    ("正面\n负面", QINGGAN, None, SEVERAL_ANSWERS),
 ]
 
 

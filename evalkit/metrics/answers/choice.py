@@ -7,7 +7,9 @@ an abbreviation ("U.S.", "e.g."), "A"/"a"/"I" used as a word ("A counter-offer",
 contract", "I think"), "I'd", "X-ray". A letter beyond the choices counts only when stated
 ("The answer is E": a readable, wrong answer). An option's text ("Counter-offer", "开封")
 names its letter; a letter inside a matched option text ("Both A and B") is part of that
-text. Letters, when any are named, decide over option texts mentioned in passing.
+text. Letters, when any are named, decide over option texts mentioned in passing. An output
+that lists the options ("A. 长安 / B. 南京 / ...") states no answer by that list, nor by a
+letter alone on a line after it; only a statement ("The answer is D") can still give one.
 """
 
 from __future__ import annotations
@@ -121,6 +123,15 @@ def _letters(text: str, n_choices: int) -> list[Mention]:
     return found
 
 
+_LISTED_OPTION = re.compile(r"^[ \t*_`#>(\[【]*([A-Z])\s*[.)）、:：]\s*\S", re.MULTILINE)
+
+
+def lists_options(text: str) -> bool:
+    """Whether the output lists options: lines starting "A. ...", "B. ..." (two letters or
+    more), as a model does that repeats the question instead of answering it."""
+    return len(set(_LISTED_OPTION.findall(text))) >= 2
+
+
 def parse_choice(output: str, choices: Sequence[str]) -> ParsedAnswer:
     """The letter an output picks among `choices` (shown as A, B, ...), or why none is read."""
     if not output.strip():
@@ -130,4 +141,5 @@ def parse_choice(output: str, choices: Sequence[str]) -> ParsedAnswer:
     starts = [t.start for t in texts]
     letters = [m for m in _letters(text, len(choices)) if not covered(m, texts, starts)]
     mentions = sorted(letters + texts, key=lambda m: m.start)
-    return decide(text, mentions, negated_mentions(text, mentions), GRAMMAR)
+    negated = negated_mentions(text, mentions)
+    return decide(text, mentions, negated, GRAMMAR, lone_lines=not lists_options(text))

@@ -6,8 +6,13 @@
   "选", filler such as "probably" or "the" allowed in between), before a verdict ("C is
   correct", "选项C正确"), or a line holding only a letter ("C", "**C**", "(C)"). The last
   statement wins over earlier reasoning. A negated mention states nothing.
-- Without a statement, the answer is the one option named (letters, if any, else option
-  texts or labels), negated mentions left out.
+- Without a statement, the answer is the one option named, negated mentions left out:
+  letters anywhere; option texts and labels only in the opening sentence, since one named
+  later, in an explanation ("... is grammatically incorrect. It is a grammatical error"), is
+  mentioned in passing, not given as the answer.
+- A line that is only an answer is a statement, unless the output lists the options (two or
+  more lines "A. ...", "B. ..."): a letter alone after such a list is the list starting
+  again (cut off by the token limit), not a choice.
 - Two or more different answers in the deciding group: a hedge when joined by "or", "/",
   "maybe", 或, 还是, 可能..., else several answers. Nothing left: negated when something was
   negated, else no answer.
@@ -56,6 +61,7 @@ class Grammar:
     filler: re.Pattern[str]  # what may stand between a cue and the answer
     verdict: re.Pattern[str] | None = None  # "C is correct": states the group it ends
     lone_line: re.Pattern[str] | None = None  # a line that is only an answer (group "x")
+    lone_phrase: bool = False  # a line that is only an option text or label is a statement
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,36 @@ def _groups(text: str, mentions: Sequence[Mention], negated: Sequence[bool]) -> 
     return groups
 
 
+_LINE_BEFORE = re.compile(r"[ \t*_`#>\"'“”‘’「【\[(:\-]*")
+_LINE_AFTER = re.compile(r"[ \t*_`\"'“”‘’」】\])。.!！:]*")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？\n]")
+
+
+def _alone_on_its_line(text: str, m: Mention) -> bool:
+    start = text.rfind("\n", 0, m.start) + 1
+    end = text.find("\n", m.end)
+    end = len(text) if end < 0 else end
+    return bool(
+        _LINE_BEFORE.fullmatch(text, start, m.start) and _LINE_AFTER.fullmatch(text, m.end, end)
+    )
+
+
+def opening_end(text: str) -> int:
+    """Where the output's first sentence (or line) with any words in it ends."""
+    start = 0
+    for end in _SENTENCE_END.finditer(text):
+        if any(ch.isalnum() for ch in text[start : end.start()]):
+            return end.start()
+        start = end.end()
+    return len(text)
+
+
 def _statements(
-    text: str, mentions: Sequence[Mention], negated: Sequence[bool], grammar: Grammar
+    text: str,
+    mentions: Sequence[Mention],
+    negated: Sequence[bool],
+    grammar: Grammar,
+    lone_lines: bool,
 ) -> list[_Statement]:
     groups = _groups(text, mentions, negated)
     group_of = {k: g for g in groups for k in g}
@@ -105,7 +139,11 @@ def _statements(
             if not negated[k] and grammar.verdict.match(text, m.end):
                 group = group_of[k]
                 out.append(_Statement(m.start, tuple(group[: group.index(k) + 1])))
-    if grammar.lone_line is not None:
+    if grammar.lone_phrase and lone_lines:
+        for k, m in enumerate(mentions):
+            if not negated[k] and not m.letter and _alone_on_its_line(text, m):
+                out.append(_Statement(m.start, (k,), lone=True))
+    if grammar.lone_line is not None and lone_lines:
         for line in grammar.lone_line.finditer(text):
             k = bisect_left(starts, line.start("x") + 1) - 1
             if k >= 0 and mentions[k].end > line.start("x") and not negated[k]:
@@ -126,10 +164,15 @@ def one_answer(text: str, named: Sequence[Mention]) -> ParsedAnswer:
 
 
 def decide(
-    text: str, mentions: Sequence[Mention], negated: Sequence[bool], grammar: Grammar
+    text: str,
+    mentions: Sequence[Mention],
+    negated: Sequence[bool],
+    grammar: Grammar,
+    lone_lines: bool = True,
 ) -> ParsedAnswer:
-    """The answer the mentions give (see the module docstring)."""
-    statements = _statements(text, mentions, negated, grammar)
+    """The answer the mentions give (see the module docstring); `lone_lines` False when the
+    output lists the options, so that a line alone is not a statement."""
+    statements = _statements(text, mentions, negated, grammar, lone_lines)
     if statements:
         if all(s.lone for s in statements):
             lone = sorted({k for s in statements for k in s.members})
@@ -139,6 +182,12 @@ def decide(
         return one_answer(text, [mentions[k] for k in last.members])
     named = [m for m, neg in zip(mentions, negated, strict=True) if m.strong and not neg]
     letters = [m for m in named if m.letter]
-    if letters or named:
-        return one_answer(text, letters or named)
+    if letters:
+        return one_answer(text, letters)
+    opening = opening_end(text)
+    phrases = [m for m in named if m.start < opening]
+    if phrases:
+        return one_answer(text, phrases)
+    if named:
+        return unreadable(NO_ANSWER)  # named only in passing, after the opening sentence
     return unreadable(NEGATED if any(negated) else NO_ANSWER)

@@ -6,7 +6,10 @@ with `_`, `-` and spaces interchangeable ("governing law" names `governing_law`;
 overlapping labels wins ("不违约" over "违约", "ungrammatical" over "grammatical"). A label
 after a negation in the same clause is negated ("not a breach", "不属于违约"), unless the
 negation is part of a longer label that matched ("no breach", "不违约"). Explicit
-statements ("Label: X", "Answer: X", "类别：X", "属于X", "答案是X") win, the last one first.
+statements ("Label: X", "Answer: X", "类别：X", "属于X", "答案是X") and a label alone on a line
+win, the last one first; otherwise only a label named in the opening sentence counts ("This
+clause is about termination ..."), not one used in passing in an explanation ("The sentence
+is grammatically incorrect. It contains a grammatical error." names no label).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ GRAMMAR = Grammar(
         r"|大概|大约|可能|应该|应当|应|也许|或许|肯定|显然|就|是|为|一种|一个|属于)*",
         re.IGNORECASE,
     ),
+    lone_phrase=True,
 )
 
 
