@@ -16,3 +16,8 @@ _CJK_CHAR = re.compile(f"[{_CJK}]")
 def is_cjk(text: str) -> bool:
     """Whether the text holds a CJK character."""
     return bool(_CJK_CHAR.search(text))
+
+
+def cjk_characters(text: str) -> list[str]:
+    """The CJK characters of the text, in order."""
+    return _CJK_CHAR.findall(text)

@@ -14,17 +14,20 @@ forgetting), `breakdowns` (labels, fields, unreadable answers), `gate`, `summary
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from evalkit.errors import UsageError
+from evalkit.memory import collector_paused
 from evalkit.scoring.config import ScoringConfig
-from evalkit.scoring.corpus import corpus_metrics
 from evalkit.scoring.gate import check_gate, regressions
-from evalkit.scoring.items import MetricPlan, Units, plan_metrics, score_model_rows
+from evalkit.scoring.items import MetricPlan, Units, plan_metrics
+from evalkit.scoring.model_scores import ModelScores, score_model
 from evalkit.scoring.run_folder import (
     RESULTS_FILE,
     SUMMARY_FILE,
+    join_atomically,
     load_run,
     read_manifest,
     recorded_scoring,
@@ -40,6 +43,7 @@ __all__ = [
     "SUMMARY_FILE",
     "ScoringConfig",
     "check_gate",
+    "check_settings",
     "is_general_suite",
     "load_run",
     "read_manifest",
@@ -72,6 +76,20 @@ def resolve_clustering(versions: dict[str, SuiteVersion], cluster_by: str) -> di
     }
 
 
+def check_settings(
+    models: list[dict[str, Any]],
+    versions: dict[str, SuiteVersion],
+    config: ScoringConfig,
+    baseline: str | None,
+) -> dict[str, str]:
+    """Check the settings that depend on the run's models and suites (baseline, starting
+    models, cluster key) and return each suite's resampling unit. `evalkit run` calls this
+    before generating anything, so a bad setting costs no engine time."""
+    choose_baseline(models, baseline)
+    resolve_starting_models(models, config.starting_model)
+    return resolve_clustering(versions, config.cluster_by)
+
+
 def _cluster_notes(versions: dict[str, SuiteVersion], clustering: dict[str, str]) -> list[str]:
     units = Units(clustering)
     notes = []
@@ -89,13 +107,9 @@ def _cluster_notes(versions: dict[str, SuiteVersion], clustering: dict[str, str]
 _SHARED: dict[str, Any] = {}
 
 
-def _score_model(model: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """Item rows, corpus metrics and the dev-row count of one model."""
-    run_dir, versions, plan, units, resamples, seed, alpha = (
-        _SHARED[k] for k in ("run_dir", "versions", "plan", "units", "resamples", "seed", "alpha")
-    )
-    rows, dev = score_model_rows(run_dir, model, versions, plan, units)
-    return rows, corpus_metrics(rows, versions, plan, resamples, seed, alpha), dev
+def _score_model(task: tuple[str, Path]) -> ModelScores:
+    model, results = task
+    return score_model(_SHARED["run_dir"], model, *_SHARED["arguments"], results)
 
 
 def score_models(
@@ -104,35 +118,26 @@ def score_models(
     versions: dict[str, SuiteVersion],
     plan: MetricPlan,
     units: Units,
+    config: ScoringConfig,
     resamples: int,
     seed: int,
-    alpha: float,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """Score each model, in parallel processes where the platform can fork."""
+    work_dir: Path,
+) -> list[ModelScores]:
+    """Score each model, in parallel processes where the platform can fork; each writes its
+    rows into `work_dir`."""
     import multiprocessing
     import os
 
-    _SHARED.update(
-        run_dir=run_dir,
-        versions=versions,
-        plan=plan,
-        units=units,
-        resamples=resamples,
-        seed=seed,
-        alpha=alpha,
-    )
+    _SHARED.update(run_dir=run_dir, arguments=(versions, plan, units, config, resamples, seed))
+    tasks = [(model, work_dir / f"{k}.jsonl") for k, model in enumerate(models)]
     workers = min(len(models), os.cpu_count() or 1)
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = list(pool.map(_score_model, models))
-    else:
-        parts = [_score_model(model) for model in models]
-    rows = [r for part in parts for r in part[0]]
-    corpus = [c for part in parts for c in part[1]]
-    return rows, corpus, sum(part[2] for part in parts)
+            return list(pool.map(_score_model, tasks))
+    return [_score_model(task) for task in tasks]
 
 
 def score_run(
@@ -148,34 +153,42 @@ def score_run(
     Without `config`, the run is scored with the scoring keys it recorded. Every setting is
     checked against the run before any scoring, and nothing is written unless all succeeds.
     """
+    with collector_paused():  # rows and records hold no cycles (see evalkit.memory)
+        return _score_run(run_dir, suites_dir, baseline, resamples, seed, config)
+
+
+def _score_run(
+    run_dir: Path,
+    suites_dir: Path | None,
+    baseline: str | None,
+    resamples: int,
+    seed: int,
+    config: ScoringConfig | None,
+) -> dict[str, Any]:
     manifest, versions = load_run(run_dir, suites_dir)
     config = config or ScoringConfig(**recorded_scoring(manifest))
-    choose_baseline(manifest["models"], baseline)
-    resolve_starting_models(manifest["models"], config.starting_model)
-    clustering = resolve_clustering(versions, config.cluster_by)
+    clustering = check_settings(manifest["models"], versions, config, baseline)
     names = [m["name"] for m in manifest["models"]]
     plan = plan_metrics(versions, config)
-    rows, corpus, dev = score_models(
-        run_dir, names, versions, plan, Units(clustering), resamples, seed, config.alpha
-    )
-    notes = _cluster_notes(versions, clustering)
-    if dev:
-        notes.append(f"{dev} generations of dev (few-shot) items were left out of scoring")
-    summary = summarize(
-        rows,
-        manifest,
-        versions,
-        corpus,
-        baseline=baseline,
-        resamples=resamples,
-        seed=seed,
-        config=config,
-        clustering=clustering,
-        notes=notes,
-    )
-    write_atomically(
-        run_dir / RESULTS_FILE, (json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    )
+    with tempfile.TemporaryDirectory(prefix=".scoring-", dir=run_dir) as work:
+        parts = score_models(
+            run_dir, names, versions, plan, Units(clustering), config, resamples, seed, Path(work)
+        )
+        notes = _cluster_notes(versions, clustering)
+        dev = sum(part.dev_rows for part in parts)
+        if dev:
+            notes.append(f"{dev} generations of dev (few-shot) items were left out of scoring")
+        summary = summarize(
+            parts,
+            manifest,
+            baseline=baseline,
+            resamples=resamples,
+            seed=seed,
+            config=config,
+            clustering=clustering,
+            notes=notes,
+        )
+        join_atomically(run_dir / RESULTS_FILE, [part.results for part in parts])
     write_atomically(
         run_dir / SUMMARY_FILE, iter([json.dumps(summary, ensure_ascii=False, indent=2)])
     )

@@ -15,6 +15,14 @@ import numpy as np
 from evalkit.scoring.table import SCORE, SuiteScores
 from evalkit.stats import Estimate, bootstrap_ci
 
+# The summary's aggregate lists and the grouping each is over.
+AGGREGATES: dict[str, str | None] = {
+    "by_suite": None,
+    "by_task": "task",
+    "by_tag": "tag",
+    "by_language": "language",
+}
+
 
 def headline_weights(tasks: np.ndarray, headline: str) -> np.ndarray | None:
     """Per-item weights of the suite score over these items: None for micro (equal weights);
@@ -58,15 +66,9 @@ def aggregate_suite(
 ) -> list[dict[str, Any]]:
     """Every metric's mean and interval for each model, over the whole suite (`by` None) or
     per task, tag or language."""
-    if by is None:
-        groups: list[tuple[str | None, np.ndarray]] = [(None, np.ones(len(table.item_ids), bool))]
-    else:
-        values = {
-            "task": table.tasks,
-            "language": table.languages,
-            "tag": [t for tags in table.tags for t in tags],
-        }[by]
-        groups = [(v, table.mask(by, v)) for v in sorted(set(values))]
+    groups: list[tuple[str | None, np.ndarray]] = (
+        [(None, np.ones(len(table.item_ids), bool))] if by is None else [*table.groups(by)]
+    )
     units = table.unit_array()
     tasks = np.asarray(table.tasks, dtype=object)
     out = []
@@ -107,5 +109,10 @@ def aggregate(
         for table in tables.values()
         for r in aggregate_suite(table, by, headline, resamples, seed, alpha)
     ]
+    return sort_aggregates(out, by)
+
+
+def sort_aggregates(records: list[dict[str, Any]], by: str | None) -> list[dict[str, Any]]:
+    """Aggregate records in a stable order: by model, suite and group."""
     keys = ("model", "suite", by) if by else ("model", "suite")
-    return sorted(out, key=lambda r: tuple(str(r[k]) for k in keys))
+    return sorted(records, key=lambda r: tuple(str(r[k]) for k in keys))

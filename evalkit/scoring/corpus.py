@@ -15,6 +15,8 @@ from evalkit.metrics.registry import CorpusStatistics
 from evalkit.scoring.items import MetricPlan
 from evalkit.suite.store import SuiteVersion
 
+_RESAMPLED_CELLS = 2_000_000  # resamples x units drawn at once: bounds memory
+
 
 def corpus_ci(
     statistics: CorpusStatistics,
@@ -32,9 +34,13 @@ def corpus_ci(
         stats = summed
     n = len(stats)
     rng = np.random.default_rng(seed)
+    batch = max(1, min(200, _RESAMPLED_CELLS // n))
     scores = []
-    for start in range(0, resamples, 200):
-        counts = rng.multinomial(n, np.full(n, 1 / n), size=min(200, resamples - start))
+    for start in range(0, resamples, batch):
+        size = min(batch, resamples - start)
+        # how often each unit is drawn in each resample: one bincount over all of them
+        picks = rng.integers(0, n, (size, n)) + (np.arange(size) * n)[:, None]
+        counts = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n)
         scores.extend(statistics.reduce(total) for total in counts @ stats)
     low, high = np.quantile(scores, [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)

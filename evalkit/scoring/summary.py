@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit.errors import UsageError
-from evalkit.scoring.aggregate import aggregate
-from evalkit.scoring.breakdowns import answer_report, field_report, label_report, unreadable_share
+from evalkit.scoring.aggregate import AGGREGATES, sort_aggregates
+from evalkit.scoring.breakdowns import unreadable_share
 from evalkit.scoring.comparisons import compare_models, comparison_pairs, family_record
 from evalkit.scoring.config import ScoringConfig
+from evalkit.scoring.model_scores import ModelScores
 from evalkit.scoring.starting_points import resolve_starting_models, starting_point_view
-from evalkit.scoring.table import build_tables
-from evalkit.suite.store import SuiteVersion
+from evalkit.scoring.table import merge_tables
 
 
 def choose_baseline(models: list[dict[str, Any]], requested: str | None) -> str:
@@ -27,10 +27,8 @@ def choose_baseline(models: list[dict[str, Any]], requested: str | None) -> str:
 
 
 def summarize(
-    rows: list[dict[str, Any]],
+    parts: list[ModelScores],
     manifest: dict[str, Any],
-    versions: dict[str, SuiteVersion],
-    corpus: list[dict[str, Any]],
     *,
     baseline: str | None,
     resamples: int,
@@ -39,16 +37,17 @@ def summarize(
     clustering: dict[str, str],
     notes: list[str],
 ) -> dict[str, Any]:
-    """The summary of scored rows; `baseline` and starting models are checked first."""
+    """The summary of every model's scores, with the comparisons between models."""
     models = manifest["models"]
     base = choose_baseline(models, baseline)
     starting, starting_notes = resolve_starting_models(models, config.starting_model)
-    tables = build_tables(rows)
+    tables = merge_tables([part.tables for part in parts])
     comparisons = compare_models(tables, comparison_pairs(models, base, starting), config)
-    answers = answer_report(rows)
+    answers = [a for part in parts for a in part.answers]
 
-    def by(key: str | None) -> list[dict[str, Any]]:
-        return aggregate(tables, key, config.headline, resamples, seed, config.alpha)
+    def joined(name: str) -> list[dict[str, Any]]:
+        records = [r for part in parts for r in part.aggregates[name]]
+        return sort_aggregates(records, AGGREGATES[name])
 
     return {
         "run_id": manifest["run_id"],
@@ -68,14 +67,11 @@ def summarize(
             for m in models
         ],
         "suites": manifest["suites"],
-        "by_suite": by(None),
-        "by_task": by("task"),
-        "by_tag": by("tag"),
-        "by_language": by("language"),
+        **{name: joined(name) for name in AGGREGATES},
         "scoring": config.model_dump(),
-        "corpus": corpus,
-        "labels": label_report(rows, versions),
-        "fields": field_report(rows, versions),
+        "corpus": [c for part in parts for c in part.corpus],
+        "labels": [r for part in parts for r in part.labels],
+        "fields": [r for part in parts for r in part.fields],
         "answers": answers,
         "unreadable": unreadable_share(answers),
         "comparisons": comparisons,

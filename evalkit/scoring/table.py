@@ -26,13 +26,19 @@ class SuiteScores:
     units: list[str] | None = None  # cluster id per item, None when items are their own units
     columns: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # model → metric →
 
-    def mask(self, key: str, value: str) -> np.ndarray:
-        """Items whose task, language or tag is `value`."""
-        if key == "task":
-            return np.array([t == value for t in self.tasks], dtype=bool)
-        if key == "language":
-            return np.array([lang == value for lang in self.languages], dtype=bool)
-        return np.array([value in tags for tags in self.tags], dtype=bool)
+    def groups(self, key: str) -> list[tuple[str, np.ndarray]]:
+        """(value, mask of its items) for each task, language or tag of the suite, sorted."""
+        members: dict[str, list[int]] = {}
+        for k in range(len(self.item_ids)):
+            values = self.tags[k] if key == "tag" else [getattr(self, key + "s")[k]]
+            for value in values:
+                members.setdefault(value, []).append(k)
+        out = []
+        for value, indices in sorted(members.items()):
+            mask = np.zeros(len(self.item_ids), dtype=bool)
+            mask[indices] = True
+            out.append((value, mask))
+        return out
 
     def values(self, model: str, metric: str) -> np.ndarray:
         """A model's values of a metric over the suite's items (all NaN if it has none)."""
@@ -77,3 +83,52 @@ def build_tables(rows: list[dict[str, Any]]) -> dict[str, SuiteScores]:
                 column = columns[name] = np.full(len(table.item_ids), np.nan)
             column[k] = value
     return tables
+
+
+def merge_tables(parts: list[dict[str, SuiteScores]]) -> dict[str, SuiteScores]:
+    """Each suite's tables from several models' scoring as one, items aligned by id."""
+    merged: dict[str, SuiteScores] = {}
+    for tables in parts:
+        for suite, table in tables.items():
+            into = merged.get(suite)
+            if into is None:
+                merged[suite] = SuiteScores(
+                    suite,
+                    list(table.item_ids),
+                    list(table.tasks),
+                    list(table.languages),
+                    list(table.tags),
+                    None if table.units is None else list(table.units),
+                    dict(table.columns),
+                )
+            elif table.item_ids == into.item_ids:
+                into.columns.update(table.columns)
+            else:
+                _add_aligned(into, table)
+    return merged
+
+
+def _add_aligned(into: SuiteScores, table: SuiteScores) -> None:
+    """Add `table`'s columns to `into`, whose items are in another order or differ."""
+    position = {item: k for k, item in enumerate(into.item_ids)}
+    for k, item in enumerate(table.item_ids):
+        if item not in position:
+            position[item] = len(into.item_ids)
+            into.item_ids.append(item)
+            into.tasks.append(table.tasks[k])
+            into.languages.append(table.languages[k])
+            into.tags.append(table.tags[k])
+            if into.units is not None and table.units is not None:
+                into.units.append(table.units[k])
+    n = len(into.item_ids)
+    for columns in into.columns.values():
+        for name, column in columns.items():
+            if len(column) < n:
+                columns[name] = np.concatenate([column, np.full(n - len(column), np.nan)])
+    where = np.array([position[item] for item in table.item_ids])
+    for model, columns in table.columns.items():
+        aligned = into.columns.setdefault(model, {})
+        for name, column in columns.items():
+            full = np.full(n, np.nan)
+            full[where] = column
+            aligned[name] = full

@@ -136,9 +136,12 @@ class ItemBase(_Strict):
     @field_validator("tags")
     @classmethod
     def _tags_clean(cls, v: list[str]) -> list[str]:
-        for tag in v:
-            if not tag.strip() or tag != tag.strip():
-                raise ValueError(f"tag {tag!r} is empty or has surrounding whitespace")
+        if not v:
+            return v
+        stripped = list(map(str.strip, v))
+        if stripped != v or not all(stripped):
+            tag = next(t for t, s in zip(v, stripped, strict=True) if t != s or not s)
+            raise ValueError(f"tag {tag!r} is empty or has surrounding whitespace")
         if len(set(v)) != len(v):
             raise ValueError("tags repeat")
         return v
@@ -169,7 +172,7 @@ def _non_blank(v: str) -> str:
 
 def _no_blank_entry(what: str) -> Callable[[list[str]], list[str]]:
     def check(v: list[str]) -> list[str]:
-        if any(not entry.strip() for entry in v):
+        if not all(map(str.strip, v)):  # C-level: loading checks every entry of every item
             raise ValueError(f"{what} is blank")
         return v
 

@@ -20,11 +20,23 @@ MANIFEST_FILE = "manifest.json"
 def canonical_bytes(spec: SuiteSpec, items: Iterable[ItemBase]) -> bytes:
     """A serialisation that depends only on content: items sorted by id, keys sorted, every
     field present (so an omitted default and an explicit one hash the same)."""
-    payload = {
-        "suite": spec.model_dump(mode="json"),
-        "items": sorted((_hashed_record(item) for item in items), key=lambda r: r["id"]),
-    }
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    items = list(items)
+    try:
+        # Python-mode dumps are 4x faster and equal JSON-mode ones for JSON values...
+        return _canonical(spec, [_hashed_record(item, "python") for item in items], False)
+    except ValueError:  # ...and NaN or infinity in a record takes the way it always took
+        return _canonical(spec, [_hashed_record(item, "json") for item in items], True)
+
+
+def _canonical(spec: SuiteSpec, records: list[dict[str, Any]], allow_nan: bool) -> bytes:
+    payload = {"suite": spec.model_dump(mode="json"), "items": sorted(records, key=_by_id)}
+    return json.dumps(
+        payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=allow_nan
+    ).encode()
+
+
+def _by_id(record: dict[str, Any]) -> str:
+    return record["id"]
 
 
 # Item fields added after suites were first published: left out of the hash while unset, so
@@ -32,8 +44,8 @@ def canonical_bytes(spec: SuiteSpec, items: Iterable[ItemBase]) -> bytes:
 _ADDED_LATER = ("group",)
 
 
-def _hashed_record(item: ItemBase) -> dict[str, Any]:
-    record = item.model_dump(mode="json")
+def _hashed_record(item: ItemBase, mode: Literal["python", "json"]) -> dict[str, Any]:
+    record = item.model_dump(mode=mode)
     for name in _ADDED_LATER:
         if record.get(name) is None:
             record.pop(name, None)

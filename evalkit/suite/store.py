@@ -25,6 +25,7 @@ from evalkit.errors import (
     ProblemsFound,
     UsageError,
 )
+from evalkit.memory import collector_paused
 from evalkit.suite.draft import ITEMS_FILE, SuiteDraft, read_items_jsonl, write_items_jsonl
 from evalkit.suite.items import ItemBase
 from evalkit.suite.manifest import (
@@ -128,11 +129,12 @@ def load_version_dir(
 ) -> SuiteVersion:
     """Load a version folder, checking the manifest, every item and the content hash."""
     manifest = read_manifest(path, name, version)
-    located, problems = read_items_jsonl(path / ITEMS_FILE)
-    if problems:
-        raise ProblemsFound(problems, f"{path / ITEMS_FILE}: published items are invalid")
-    items = tuple(li.item for li in located)
-    actual = content_hash(manifest.suite, items)
+    with collector_paused():
+        located, problems = read_items_jsonl(path / ITEMS_FILE)
+        if problems:
+            raise ProblemsFound(problems, f"{path / ITEMS_FILE}: published items are invalid")
+        items = tuple(li.item for li in located)
+        actual = content_hash(manifest.suite, items)
     if actual != manifest.content_hash:
         raise IntegrityError(
             f"{path}: content hash mismatch (manifest {manifest.content_hash[:19]}..., files "

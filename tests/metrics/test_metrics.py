@@ -199,6 +199,29 @@ def test_bleu_and_chrf_equal_sacrebleu_cli(
     )
 
 
+def test_several_and_varying_references_equal_sacrebleu() -> None:
+    from sacrebleu.metrics import BLEU, CHRF
+
+    hyps = ["The Seller delivers the goods.", "Governed by English law.", "卖方交付货物。"]
+    refs = [
+        ["The Seller shall deliver the goods.", "The goods are delivered by the Seller."],
+        ["This Agreement is governed by English law."],
+        ["卖方应交付货物。", "货物由卖方交付。"],
+    ]
+    items = [item("generation", prompt=f"p{i}", references=r) for i, r in enumerate(refs)]
+    streams = [[r[k] if k < len(r) else None for r in refs] for k in range(2)]
+    bleu = get_metric("bleu").fn(items, hyps)
+    assert bleu.value == pytest.approx(BLEU().corpus_score(hyps, streams).score)
+    assert "nrefs:var" in (bleu.signature or "")
+    chrf = get_metric("chrf").fn(items, hyps)
+    assert chrf.value == pytest.approx(CHRF().corpus_score(hyps, streams).score)
+    again = get_metric("bleu").fn(items[:1] * 2, hyps[:1] * 2)  # cached references reused
+    assert again.value == pytest.approx(
+        BLEU().corpus_score(hyps[:1] * 2, [[refs[0][0]] * 2, [refs[0][1]] * 2]).score
+    )
+    assert "nrefs:2" in (again.signature or "")
+
+
 def test_registry_checks_shape_and_suggests() -> None:
     with pytest.raises(TypeError, match="expected \\(item, output\\)"):
         metric("bad", tasks=("qa",))(lambda item: 0.0)

@@ -20,24 +20,53 @@ def bleu_tokenizer(items: Sequence[ItemBase], tokenize: str | None = None) -> st
     return "zh" if zh * 2 > len(items) else "13a"
 
 
-def _references(items: Sequence[ItemBase]) -> list[list[str]]:
-    """sacrebleu's layout: one list per reference slot, padded with None where an item has fewer."""
-    refs = [item.reference_texts() for item in items]
-    width = max(len(r) for r in refs)
-    return [[r[k] if k < len(r) else None for r in refs] for k in range(width)]  # type: ignore[misc]
+def _scorer(key: tuple[str, ...]) -> Any:
+    """The sacrebleu scorer a key names: ("bleu", tokenize, "corpus"|"sentence") or ("chrf",)."""
+    if key[0] == "chrf":
+        return _chrf_scorer()
+    return _bleu_scorer(key[1], sentence=key[2] == "sentence")
+
+
+@lru_cache(maxsize=1 << 16)
+def _reference_info(key: tuple[str, ...], references: tuple[str, ...]) -> Any:
+    """sacrebleu's n-grams of one segment's references, extracted once per scorer: a run scores
+    the same references for every model (sacrebleu itself redoes them on every call)."""
+    scorer = _scorer(key)
+    return scorer._extract_reference_info([scorer._preprocess_segment(r) for r in references])
+
+
+def segment_statistics(
+    key: tuple[str, ...], hypothesis: str, references: tuple[str, ...]
+) -> list[int]:
+    """sacrebleu's statistics of one segment, by the methods its corpus_score uses."""
+    scorer = _scorer(key)
+    info = _reference_info(key, references)
+    return scorer._compute_segment_statistics(scorer._preprocess_segment(hypothesis), info)
+
+
+def _signature(scorer: Any, items: Sequence[ItemBase]) -> str:
+    """sacrebleu's signature, with the number of references as its corpus_score would set it."""
+    widths = {len(item.reference_texts()) for item in items}
+    scorer.num_refs = widths.pop() if len(widths) == 1 else -1
+    return scorer.get_signature().format()
 
 
 def _sacrebleu_statistics(
-    scorer: Any, items: Sequence[ItemBase], outputs: Sequence[str]
+    key: tuple[str, ...], items: Sequence[ItemBase], outputs: Sequence[str]
 ) -> CorpusStatistics:
     # sacrebleu's own paired bootstrap works from these per-sentence statistics too.
+    scorer = _scorer(key)
     stats = np.array(
-        scorer._extract_corpus_statistics(list(outputs), _references(items)), dtype=float
+        [
+            segment_statistics(key, o, tuple(i.reference_texts()))
+            for i, o in zip(items, outputs, strict=True)
+        ],
+        dtype=float,
     )
     return CorpusStatistics(
         stats,
         lambda s: float(scorer._compute_score_from_stats(list(s)).score),
-        scorer.get_signature().format(),
+        _signature(scorer, items),
     )
 
 
@@ -54,8 +83,8 @@ def bleu(
     items: Sequence[ItemBase], outputs: Sequence[str], *, tokenize: str | None = None
 ) -> CorpusStatistics:
     """Corpus BLEU (sacrebleu) on a 0-100 scale; tokenizer zh for Chinese targets."""
-    scorer = _bleu_scorer(bleu_tokenizer(items, tokenize), sentence=False)
-    return _sacrebleu_statistics(scorer, items, outputs)
+    key = ("bleu", bleu_tokenizer(items, tokenize), "corpus")
+    return _sacrebleu_statistics(key, items, outputs)
 
 
 @metric("sentence_bleu", tasks=("generation", "dialogue"))
@@ -76,8 +105,7 @@ def _chrf_scorer() -> Any:
 def chrf_segment_statistics(output: str, references: tuple[str, ...]) -> tuple[float, ...]:
     """sacrebleu's chrF statistics for one output; shared by the sentence and corpus scores,
     which would otherwise each compute them."""
-    refs = [[r] for r in references]
-    return tuple(_chrf_scorer()._extract_corpus_statistics([output], refs)[0])
+    return tuple(segment_statistics(("chrf",), output, references))
 
 
 def _chrf_score(stats: Any) -> float:
@@ -91,9 +119,9 @@ def chrf(items: Sequence[ItemBase], outputs: Sequence[str]) -> CorpusStatistics:
         chrf_segment_statistics(o, tuple(i.reference_texts()))
         for i, o in zip(items, outputs, strict=True)
     ]
-    width = max(len(i.reference_texts()) for i in items)
-    signature = _chrf_scorer().get_signature().format().replace("nrefs:1", f"nrefs:{width}")
-    return CorpusStatistics(np.array(stats, dtype=float), _chrf_score, signature)
+    return CorpusStatistics(
+        np.array(stats, dtype=float), _chrf_score, _signature(_chrf_scorer(), items)
+    )
 
 
 @metric("sentence_chrf", tasks=("generation", "dialogue"))

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from evalkit.metrics.answers import follows_format
 from evalkit.metrics.registry import metric
-from evalkit.metrics.text import is_cjk
+from evalkit.metrics.text import cjk_characters
 from evalkit.suite.items import ItemBase
 
 
 @metric("language_match", tasks=("qa", "generation", "dialogue"))
 def language_match(item: ItemBase, output: str) -> float | None:
     """1 if a free-text answer is written in the language asked (Chinese vs Latin script)."""
-    letters = [ch for ch in output if ch.isalpha()]
+    letters = sum(map(str.isalpha, output))
     if not letters:
         return None  # nothing to judge: a number, or an empty answer
-    cjk = sum(1 for ch in letters if is_cjk(ch)) / len(letters)
+    cjk = sum(map(str.isalpha, cjk_characters(output))) / letters
     expected = item.expected_language
     if expected.startswith(("zh", "ja", "ko")):
         return float(cjk >= 0.5)
