@@ -24,6 +24,7 @@ from evalkit.runner.environment import environment_record
 from evalkit.runner.models import ModelSpec, fingerprint_model, resolve_model
 from evalkit.runner.plan import PlannedRequest, plan_requests, select_items, template_record
 from evalkit.runner.worker import prompt_to_json
+from evalkit.scoring import check_settings
 from evalkit.scoring.run_folder import MANIFEST_FILE, generations_path
 from evalkit.suite.store import SuiteStore, SuiteVersion
 
@@ -168,6 +169,12 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
         )
     if config.dtype != "auto":
         models = [m.model_copy(update={"dtype": config.dtype}) for m in models]
+    check_settings(  # scoring settings that a bad value would only break after generation
+        [m.model_dump() for m in models],
+        {v.ref: v for v in versions},
+        config.scoring_only(),
+        config.baseline,
+    )
     run_id = config.run_id or started.strftime("%Y%m%d-%H%M%S")
     run_dir = Path(config.out) / run_id
     if run_dir.exists():

@@ -71,6 +71,19 @@ def test_publish_list_show_diff_export(draft_dir: Path, suites: Path, tmp_path: 
     assert code == 1 and "already exists" in err
 
 
+def test_show_tells_the_smallest_difference_the_suite_can_resolve() -> None:
+    from evalkit.stats import binary_difference_sd, items_for_mde, planned_mde
+
+    suites = Path(__file__).parents[2] / "suites"
+    code, out, _ = run("suite", "--suites-dir", suites, "show", "legal@v2")
+    assert code == 0 and "power:" in out
+    mdes = [planned_mde(108, binary_difference_sd(d)) for d in (0.1, 0.2, 0.3)]
+    assert f"suite           108 items    MDE {mdes[0]:.3f} / {mdes[1]:.3f} / {mdes[2]:.3f}" in out
+    assert "mcq             25 items" in out  # and per task
+    needed = items_for_mde(0.05, binary_difference_sd(0.2))
+    assert f"for an MDE of 5%: {needed}" in out and 500 < needed < 800
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

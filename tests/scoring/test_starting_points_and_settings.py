@@ -115,3 +115,39 @@ def test_a_baseline_that_is_not_a_model_writes_nothing(run: Path) -> None:
     result = CliRunner().invoke(cli, ["score", str(run), "--baseline", "gpt"])
     assert result.exit_code == 2 and "baseline 'gpt' is not a model of this run" in result.stderr
     assert snapshot(run) == before
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("cluster_by=group", "cluster_by=group: no test item of legal@v2 has a group"),
+        ("starting_model.tuned=nobody", "starting_model.tuned='nobody' is not another model"),
+        ("correction=fdr", "correction='fdr': unknown value"),
+    ],
+)
+def test_run_refuses_bad_scoring_settings_before_generating(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    models = tmp_path / "models"
+    folder = models / "weights"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    (folder / "tokenizer.json").write_text("{}")
+    (models / "base.yaml").write_text("path: weights\nkind: base\n")
+    (models / "tuned.yaml").write_text("path: weights\nkind: sft\nstarting_point: base\n")
+    suites = Path(__file__).parents[2] / "suites"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "suite=legal@v2",
+            "model=[base,tuned]",
+            f"models_dir={models}",
+            f"suites_dir={suites}",
+            f"out={tmp_path / 'reports'}",
+            setting,
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "reports").exists()  # nothing written, no engine started
