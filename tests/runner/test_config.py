@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from evalkit.cli import cli
 from evalkit.errors import UsageError
 from evalkit.runner.config import RunConfig, compose_run_config
+from evalkit.scoring.config import ScoringConfig
 
 SUITES_DIR = Path(__file__).parents[2] / "suites"
 
@@ -54,12 +55,21 @@ def test_bad_configuration_is_a_usage_error(overrides: list[str], message: str) 
 
 def test_scoring_keys_are_run_keys() -> None:
     config = compose_run_config(
-        ["suite=legal", "model=x", "metrics.generation=[bleu,sentence_bleu]", "bleu_tokenize=char"]
+        [
+            *["suite=legal", "model=x", "metrics.generation=[bleu,sentence_bleu]"],
+            *["bleu_tokenize=char", "correction=bh", "headline=macro", "cluster_by=item"],
+            "starting_model.x=y",
+        ]
     )
-    assert config.scoring_only().model_dump() == {
-        "metrics": {"generation": ["bleu", "sentence_bleu"]},
-        "bleu_tokenize": "char",
-    }
+    scoring = config.scoring_only().model_dump()
+    assert set(scoring) == set(ScoringConfig.model_fields)
+    assert scoring["metrics"] == {"generation": ["bleu", "sentence_bleu"]}
+    assert (scoring["bleu_tokenize"], scoring["correction"], scoring["headline"]) == (
+        "char",
+        "bh",
+        "macro",
+    )
+    assert (scoring["cluster_by"], scoring["starting_model"]) == ("item", {"x": "y"})
 
 
 def test_help_lists_every_key_with_its_default() -> None:
