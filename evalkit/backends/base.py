@@ -62,6 +62,10 @@ class Loglikelihood:
     greedy: bool  # whether every continuation token was the argmax
 
 
+class RequestRejected(RuntimeError):
+    """The engine refused a request (too long, malformed): that item fails, the run goes on."""
+
+
 @dataclass(frozen=True)
 class BackendOptions:
     """Run-level options every backend receives."""

@@ -19,6 +19,7 @@ from evalkit.backends.base import (
     GenerationRequest,
     Loglikelihood,
     LoglikelihoodRequest,
+    RequestRejected,
     backend,
 )
 from evalkit.errors import EvalkitError, UsageError
@@ -26,6 +27,9 @@ from evalkit.runner.models import ModelSpec
 
 T = TypeVar("T")
 _RETRIES = 5
+# Status codes that mean the request itself was refused; others mean the server or the
+# model name is wrong, which no other request would survive either.
+_REQUEST_FAULTS = frozenset({400, 413, 422})
 
 
 class OpenAIServerBackend:
@@ -70,9 +74,10 @@ class OpenAIServerBackend:
         except self._openai.APIConnectionError as e:
             raise EvalkitError(f"cannot reach {self.options.base_url}: {e}") from None
         except self._openai.APIStatusError as e:
-            raise EvalkitError(
-                f"{self.options.base_url} answered {e.status_code}: {e.message}"
-            ) from None
+            message = f"{self.options.base_url} answered {e.status_code}: {e.message}"
+            if e.status_code in _REQUEST_FAULTS:  # this request (too long, malformed): its item
+                raise RequestRejected(message) from None
+            raise EvalkitError(message) from None  # the server or the model name: every request
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         def job(request: GenerationRequest) -> Callable[[Any], Awaitable[Generation]]:

@@ -26,11 +26,13 @@ from evalkit.runner.config import compose_run_config, config_help
 def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     """Generate answers for suites × models, cached, and record the run.
 
-    Models are names of configs in models_dir (models/NAME.yaml) or model folders.
+    Models are names of configs in models_dir (models/NAME.yaml) or model folders. Exits 3
+    when the run finished but some items were not answered (too long for a model's context,
+    or their request failed); 1 on a regression beyond fail_on_regression.
     """
     from evalkit.cli.score import print_summary
     from evalkit.report import write_report
-    from evalkit.runner.run import execute_run
+    from evalkit.runner.run import check_answered, execute_run
     from evalkit.scoring import check_gate, score_run
 
     config = compose_run_config(list(overrides), config_file)
@@ -47,3 +49,4 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     path = write_report(result.run_dir, Path(config.suites_dir))
     click.echo(f"report: {path}")
     check_gate(summary, config.fail_on_regression)
+    check_answered(result)

@@ -35,6 +35,11 @@ class RunConfig(ScoringConfig):
     fewshot: int | None = Field(
         default=None, ge=0, le=32, description="Override the suite's few-shot count."
     )
+    truncate: bool = Field(
+        default=False,
+        description="Cut an item's long text to fit the model's context (after dropping "
+        "few-shot exemplars), from the end the suite's task allows (truncate_from).",
+    )
     mcq_mode: Literal["generate", "loglikelihood", "both"] = Field(
         default="generate",
         description="Score mcq/classification by generation, option log-likelihood, or both.",

@@ -12,6 +12,7 @@ from evalkit.backends.base import GenerationRequest, LoglikelihoodRequest, Sampl
 from evalkit.cache import cache_key
 from evalkit.prompts import Prompt, build_prompts, choose_exemplars
 from evalkit.runner.config import RunConfig
+from evalkit.runner.fitting import Fit, PromptFitter
 from evalkit.runner.models import ModelSpec, chat_template_of
 from evalkit.suite.items import ClassificationItem, ItemBase, MCQItem
 from evalkit.suite.store import SuiteVersion
@@ -66,6 +67,16 @@ def engine_identity(model: ModelSpec, backend_name: str) -> str:
     return json.dumps(identity, sort_keys=True, ensure_ascii=False)
 
 
+@dataclass
+class Plan:
+    """One model's requests on one suite: a prompt per item (None when it could not be made
+    to fit), the engine requests, and per item what fitting did or why it failed."""
+
+    prompts: list[Prompt | None]
+    requests: list[PlannedRequest]
+    fits: dict[str, Fit]  # item id → fitting record, for items fitting changed or refused
+
+
 def plan_requests(
     model: ModelSpec,
     fingerprint: str,
@@ -73,21 +84,37 @@ def plan_requests(
     version: SuiteVersion,
     items: list[ItemBase],
     config: RunConfig,
-) -> tuple[list[Prompt], list[PlannedRequest]]:
-    """Prompts per item and the engine requests (generation and/or option scoring) they need."""
-    prompts = build_prompts(
-        version.spec,
-        items,
-        version.items,
-        model.effective_prompt_format,
-        config.seed,
-        config.fewshot,
+    fitter: PromptFitter | None = None,
+) -> Plan:
+    """Prompts per item and the engine requests (generation and/or option scoring) they need;
+    with a `fitter`, each prompt is first made to fit the model's context."""
+    prompts: list[Prompt | None] = list(
+        build_prompts(
+            version.spec,
+            items,
+            version.items,
+            model.effective_prompt_format,
+            config.seed,
+            config.fewshot,
+        )
     )
     engine = engine_identity(model, backend_name)
-    planned = []
-    for item, prompt in zip(items, prompts, strict=True):
+    planned, fits = [], {}
+    for k, item in enumerate(items):
+        prompt = prompts[k]
+        assert prompt is not None
         options = _options(item)
-        if config.mcq_mode != "loglikelihood" or not options:
+        generate = config.mcq_mode != "loglikelihood" or not options
+        score = bool(options) and config.mcq_mode != "generate"
+        if fitter is not None:
+            fit = _fit(fitter, version, item, prompt, config, generate, score)
+            if fit.record or fit.error:
+                fits[item.id] = fit
+            if fit.prompt is None:
+                prompts[k] = None
+                continue
+            prompt = prompts[k] = fit.prompt
+        if generate:
             sampling = Sampling(
                 max_new_tokens=config.max_new_tokens,
                 temperature=config.temperature,
@@ -99,7 +126,7 @@ def plan_requests(
             planned.append(
                 PlannedRequest(item.id, "generate", key, GenerationRequest(prompt, sampling))
             )
-        if config.mcq_mode != "generate":
+        if score:
             for option in options:
                 continuation = _continuation(version, item, option, prompt)
                 key = cache_key(fingerprint, engine, {"loglikelihood": continuation}, prompt.key())
@@ -109,7 +136,30 @@ def plan_requests(
                         item.id, "loglikelihood", key, loglikelihood=request, option=option
                     )
                 )
-    return prompts, planned
+    return Plan(prompts, planned, fits)
+
+
+def _fit(
+    fitter: PromptFitter,
+    version: SuiteVersion,
+    item: ItemBase,
+    prompt: Prompt,
+    config: RunConfig,
+    generate: bool,
+    score: bool,
+) -> Fit:
+    """The item's prompt fitted with room for the answer: the new tokens, or the longest
+    option continuation."""
+    reserve = config.max_new_tokens if generate else 0
+    if score:
+        longest = max(
+            fitter.count.text(_continuation(version, item, option, prompt))
+            for option in _options(item)
+        )
+        reserve = max(reserve, longest)
+    return fitter.fit(
+        version.spec, item, prompt, reserve, version.items, config.seed, config.fewshot
+    )
 
 
 def template_record(

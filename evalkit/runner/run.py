@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,14 +15,16 @@ import click
 from evalkit.backends.base import get_backend
 from evalkit.cache import GenerationCache
 from evalkit.errors import EvalkitError, ImmutableError, UsageError
-from evalkit.prompts import Prompt
 from evalkit.runner.config import RunConfig
+from evalkit.runner.engine_process import run_engine
 from evalkit.runner.environment import environment_record
+from evalkit.runner.fitting import PromptFitter, make_fitter
+from evalkit.runner.generations import write_generations
 from evalkit.runner.models import ModelSpec, fingerprint_model, resolve_model
-from evalkit.runner.plan import PlannedRequest, plan_requests, select_items, template_record
-from evalkit.runner.worker import prompt_to_json
+from evalkit.runner.plan import Plan, plan_requests, select_items, template_record
 from evalkit.scoring import check_settings
 from evalkit.scoring.run_folder import MANIFEST_FILE, generations_path
+from evalkit.suite.items import ItemBase
 from evalkit.suite.store import SuiteStore, SuiteVersion
 
 RUN_MANIFEST = MANIFEST_FILE
@@ -44,9 +43,25 @@ class ModelRunStats:
     generate_seconds: float = 0.0  # the engine calls themselves
     worker_loop_seconds: float = 0.0  # engine calls plus the worker's decoding and cache writes
 
+    fitted: int = 0  # items whose prompt was shortened to fit the context
+    errors: int = 0  # items not answered: too long to fit, or their request failed
+
     @property
     def tokens_per_second(self) -> float:
         return self.output_tokens / self.generate_seconds if self.generate_seconds else 0.0
+
+    def line(self, model: str) -> str:
+        """The summary line printed after the model has run."""
+        text = (
+            f"{model}: {self.items} items, {self.requests} requests ({self.cached} cached), "
+            f"{self.output_tokens} tokens generated in {self.generate_seconds:.1f} s "
+            f"({self.tokens_per_second:.1f} tokens/s; engine start {self.load_seconds:.1f} s)"
+        )
+        if self.fitted:
+            text += f"; {self.fitted} prompts shortened to fit the context"
+        if self.errors:
+            text += f"; {self.errors} items not answered (see their error in the generations)"
+        return text
 
 
 @dataclass
@@ -54,104 +69,52 @@ class RunResult:
     run_dir: Path
     stats: dict[str, ModelRunStats] = field(default_factory=dict)
 
-
-def _job_request(p: PlannedRequest) -> dict[str, Any]:
-    if p.generation is not None:
-        return {
-            "kind": "generate",
-            "key": p.key,
-            "prompt": prompt_to_json(p.generation.prompt),
-            "sampling": p.generation.sampling.as_dict(),
-        }
-    assert p.loglikelihood is not None
-    return {
-        "kind": "loglikelihood",
-        "key": p.key,
-        "prompt": prompt_to_json(p.loglikelihood.prompt),
-        "continuation": p.loglikelihood.continuation,
-    }
+    @property
+    def item_errors(self) -> int:
+        """Items of any model that were not answered."""
+        return sum(s.errors for s in self.stats.values())
 
 
-def run_engine(
-    model: ModelSpec,
-    missing: list[PlannedRequest],
-    config: RunConfig,
-    cache_path: Path,
-    work_dir: Path,
-) -> tuple[float, dict[str, Any]]:
-    """Run `missing` in a fresh worker process; return its wall time and engine description."""
-    job = {
-        "model": model.model_dump(mode="json"),
-        "backend": config.backend,
-        "options": {
-            "seed": config.seed,
-            "base_url": config.base_url,
-            "concurrency": config.concurrency,
-        },
-        "cache": str(cache_path),
-        "chunk_size": config.chunk_size,
-        "requests": [_job_request(p) for p in missing],
-        "describe_out": str(work_dir / f"{model.name}.engine.json"),
-        "error_out": str(work_dir / f"{model.name}.error.txt"),
-    }
-    job_path = work_dir / f"{model.name}.job.json"
-    job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    began = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "evalkit.runner.worker", str(job_path)], check=False
-    )
-    seconds = time.perf_counter() - began
-    if proc.returncode != 0:
-        error_file = Path(job["error_out"])
-        reason = (
-            error_file.read_text(encoding="utf-8")
-            if error_file.is_file()
-            else (f"worker exited with code {proc.returncode} (see the output above)")
+class ItemsNotAnswered(EvalkitError):
+    """The run finished, scored and reported, but some items were not answered."""
+
+    exit_code = 3
+
+
+def check_answered(result: RunResult) -> None:
+    """Raise ItemsNotAnswered (exit 3) when any model left items unanswered."""
+    if result.item_errors:
+        per_model = ", ".join(f"{m} {s.errors}" for m, s in result.stats.items() if s.errors)
+        raise ItemsNotAnswered(
+            f"{result.item_errors} items were not answered ({per_model}); each has its reason "
+            "in the report and in the generations files"
         )
-        raise EvalkitError(f"model {model.name!r}: {reason}")
-    describe_file = Path(job["describe_out"])
-    return seconds, json.loads(describe_file.read_text(encoding="utf-8"))
 
 
-def _prompt_record(prompt: Prompt) -> dict[str, Any]:
-    if prompt.text is not None:
-        return {"text": prompt.text}
-    return {"messages": [{"role": r, "content": c} for r, c in prompt.messages or ()]}
-
-
-def write_generations(
-    path: Path,
-    version: SuiteVersion,
-    items: list[Any],
-    prompts: list[Prompt],
-    planned: list[PlannedRequest],
-    results: dict[str, Any],
-) -> None:
-    """One line per item: prompt, raw output, tokens, latency, option log-likelihoods."""
-    by_item: dict[str, list[PlannedRequest]] = {}
-    for p in planned:
-        by_item.setdefault(p.item_id, []).append(p)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as f:
-        for item, prompt in zip(items, prompts, strict=True):
-            row: dict[str, Any] = {
-                "suite": version.ref,
-                "item_id": item.id,
-                "task": item.task,
-                "prompt": _prompt_record(prompt),
-            }
-            for p in by_item.get(item.id, []):
-                value = results[p.key]
-                if p.kind == "generate":
-                    row["output"] = value["text"]
-                    row["prompt_tokens"] = value["prompt_tokens"]
-                    row["output_tokens"] = value["output_tokens"]
-                    row["finish_reason"] = value["finish_reason"]
-                    row["output_token_ids"] = value.get("token_ids", [])
-                    row["seconds"] = round(value["seconds"], 6)
-                else:
-                    row.setdefault("option_logprobs", {})[p.option] = value
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+def plan_model(
+    model: ModelSpec,
+    fingerprint: str,
+    versions: list[SuiteVersion],
+    config: RunConfig,
+    cache: GenerationCache,
+    echo: Any,
+) -> list[tuple[SuiteVersion, list[ItemBase], Plan]]:
+    """The model's plan on every suite, prompts fitted to its context where anything is left
+    to generate (a fully cached suite needs no tokenizer)."""
+    fitter: PromptFitter | None = None
+    per_suite = []
+    for version in versions:
+        items = select_items(version, config)
+        plan = plan_requests(model, fingerprint, config.backend, version, items, config)
+        keys = [p.key for p in plan.requests]
+        if len(cache.get_many(keys)) < len(set(keys)):
+            fitter = fitter or make_fitter(model, config.truncate, echo)
+            if fitter is not None:
+                plan = plan_requests(
+                    model, fingerprint, config.backend, version, items, config, fitter
+                )
+        per_suite.append((version, items, plan))
+    return per_suite
 
 
 def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
@@ -207,53 +170,46 @@ def _run_models(
         for model in models:
             fingerprint = fingerprint_model(Path(model.path), cache.file_digest)
             stats = ModelRunStats()
-            per_suite = []
-            for version in versions:
-                items = select_items(version, config)
-                prompts, planned = plan_requests(
-                    model, fingerprint, config.backend, version, items, config
-                )
-                per_suite.append((version, items, prompts, planned))
-                stats.items += len(items)
-                stats.requests += len(planned)
-            all_planned = [p for *_, planned in per_suite for p in planned]
+            per_suite = plan_model(model, fingerprint, versions, config, cache, echo)
+            all_planned = [p for _, _, plan in per_suite for p in plan.requests]
+            stats.items = sum(len(items) for _, items, _ in per_suite)
+            stats.requests = len(all_planned)
             cached = cache.get_many([p.key for p in all_planned])
             missing = list({p.key: p for p in all_planned if p.key not in cached}.values())
             stats.cached = stats.requests - len(missing)
             engine: dict[str, Any] = {"engine": config.backend, "started": False}
+            failed: dict[str, str] = {}
             if missing:
-                stats.process_seconds, engine = run_engine(
-                    model, missing, config, cache_path, work_dir
-                )
-                stats.load_seconds = engine.pop("load_seconds")
-                stats.generate_seconds = engine.pop("generate_seconds")
-                stats.worker_loop_seconds = engine.pop("worker_loop_seconds")
+                done = run_engine(model, missing, config, cache_path, work_dir)
+                engine, failed = done.describe, done.errors
+                stats.process_seconds = done.seconds
+                stats.load_seconds = engine.pop("load_seconds", 0.0)
+                stats.generate_seconds = engine.pop("generate_seconds", 0.0)
+                stats.worker_loop_seconds = engine.pop("worker_loop_seconds", 0.0)
                 engine["started"] = True
             results = cache.get_many([p.key for p in all_planned])
             templates = {}
-            for version, items, prompts, planned in per_suite:
-                write_generations(
+            for version, items, plan in per_suite:
+                stats.errors += write_generations(
                     generations_path(run_dir, model.name, version.ref),
                     version,
                     items,
-                    prompts,
-                    planned,
+                    plan,
                     results,
+                    failed,
                 )
+                stats.fitted += sum(1 for fit in plan.fits.values() if fit.prompt is not None)
                 template = template_record(model, version, items, config)
                 templates[version.ref] = template
                 digest = template["sha256"][:12]
                 echo(f"{model.name} × {version.ref}: prompt template sha256:{digest}")
             stats.output_tokens = sum(
-                results[p.key]["output_tokens"] for p in missing if p.kind == "generate"
+                results[p.key]["output_tokens"]
+                for p in missing
+                if p.kind == "generate" and p.key in results
             )
             result.stats[model.name] = stats
-            echo(
-                f"{model.name}: {stats.items} items, {stats.requests} requests "
-                f"({stats.cached} cached), {stats.output_tokens} tokens generated in "
-                f"{stats.generate_seconds:.1f} s ({stats.tokens_per_second:.1f} tokens/s; "
-                f"engine start {stats.load_seconds:.1f} s)"
-            )
+            echo(stats.line(model.name))
             model_records.append(
                 {
                     **model.model_dump(mode="json"),

@@ -2,7 +2,9 @@
 
 Each model runs in a process of its own so that its memory is gone before the next model
 loads (vLLM cannot shut an engine down in-process). Results go to the generation cache after
-every chunk, so a killed run resumes where it stopped.
+every chunk, so a killed run resumes where it stopped. One failing request never ends the
+run: a failing engine call is split until the failing requests are alone, each is retried
+once, and what still fails is written with its reason to the job's `failed_out` file.
 
 Run as `python -m evalkit.runner.worker JOB.json`; the `__main__` guard matters because engines
 spawn their own worker processes.
@@ -15,7 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,80 @@ def _loglikelihood_request(row: dict[str, Any]) -> LoglikelihoodRequest:
     return LoglikelihoodRequest(prompt_from_json(row["prompt"]), row["continuation"])
 
 
+# Single requests failing one after another with no success between: the engine itself is
+# broken, not the requests; the model stops there.
+MAX_FAILURES_IN_A_ROW = 50
+
+
+@dataclass
+class _Failures:
+    """Requests that failed one by one (key → reason), and how many in a row."""
+
+    by_key: dict[str, str] = field(default_factory=dict)
+    in_a_row: int = 0
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:500]
+
+
+def _run_isolating(
+    rows: list[dict[str, Any]],
+    to_request: Callable[[dict[str, Any]], Any],
+    call: Callable[[list[Any]], list[Any]],
+    cache: GenerationCache,
+    bar: Any,
+    failures: _Failures,
+) -> float:
+    """Run `rows` in one engine call and cache the results; if the call fails, split the rows
+    in halves until each failing request is alone, retry it once, and record its reason.
+    evalkit's own errors (the engine cannot run at all) are not one request's fault: raised."""
+    began = time.perf_counter()
+    try:
+        outputs = call([to_request(row) for row in rows])
+    except EvalkitError:
+        raise
+    except Exception:
+        if len(rows) > 1:
+            half = len(rows) // 2
+            return sum(
+                _run_isolating(part, to_request, call, cache, bar, failures)
+                for part in (rows[:half], rows[half:])
+            )
+        retried = _retry_once(rows[0], to_request, call, failures)
+        if retried is None:
+            bar.update(1)
+            return time.perf_counter() - began
+        outputs = retried
+    failures.in_a_row = 0
+    cache.put_many((row["key"], asdict(o)) for row, o in zip(rows, outputs, strict=True))
+    bar.update(len(rows))
+    return time.perf_counter() - began
+
+
+def _retry_once(
+    row: dict[str, Any],
+    to_request: Callable[[dict[str, Any]], Any],
+    call: Callable[[list[Any]], list[Any]],
+    failures: _Failures,
+) -> list[Any] | None:
+    """A failing request's second chance; None, with its reason recorded, if it fails again."""
+    try:
+        return call([to_request(row)])
+    except EvalkitError:
+        raise
+    except Exception as error:
+        failures.by_key[row["key"]] = _reason(error)
+        failures.in_a_row += 1
+        if failures.in_a_row >= MAX_FAILURES_IN_A_ROW:
+            raise EvalkitError(
+                f"the engine failed on {failures.in_a_row} requests in a row; the last: "
+                f"{_reason(error)}"
+            ) from None
+        return None
+
+
 def _run_chunks(
     rows: list[dict[str, Any]],
     to_request: Callable[[dict[str, Any]], Any],
@@ -63,18 +139,13 @@ def _run_chunks(
     cache: GenerationCache,
     bar: Any,
     chunk_size: int,
+    failures: _Failures,
 ) -> float:
     """Run `rows` through `call` a chunk at a time, caching each chunk; return engine seconds."""
-    seconds = 0.0
-    for start in range(0, len(rows), chunk_size):
-        chunk = rows[start : start + chunk_size]
-        requests = [to_request(row) for row in chunk]
-        began = time.perf_counter()
-        outputs = call(requests)
-        seconds += time.perf_counter() - began
-        cache.put_many((row["key"], asdict(o)) for row, o in zip(chunk, outputs, strict=True))
-        bar.update(len(chunk))
-    return seconds
+    return sum(
+        _run_isolating(rows[start : start + chunk_size], to_request, call, cache, bar, failures)
+        for start in range(0, len(rows), chunk_size)
+    )
 
 
 def run_job(job: dict[str, Any]) -> None:
@@ -89,13 +160,21 @@ def run_job(job: dict[str, Any]) -> None:
     generate = [r for r in job["requests"] if r["kind"] == "generate"]
     score = [r for r in job["requests"] if r["kind"] == "loglikelihood"]
     size = job["chunk_size"]
-    with (
-        GenerationCache(job["cache"]) as cache,
-        tqdm(total=len(generate) + len(score), desc=model.name, unit="req", file=sys.stderr) as bar,
-    ):
-        engine_seconds = _run_chunks(
-            generate, _generation_request, engine.generate, cache, bar, size
-        ) + _run_chunks(score, _loglikelihood_request, engine.loglikelihood, cache, bar, size)
+    failures = _Failures()
+    try:
+        with (
+            GenerationCache(job["cache"]) as cache,
+            tqdm(
+                total=len(generate) + len(score), desc=model.name, unit="req", file=sys.stderr
+            ) as bar,
+        ):
+            engine_seconds = _run_chunks(
+                generate, _generation_request, engine.generate, cache, bar, size, failures
+            ) + _run_chunks(
+                score, _loglikelihood_request, engine.loglikelihood, cache, bar, size, failures
+            )
+    finally:
+        Path(job["failed_out"]).write_text(json.dumps(failures.by_key), encoding="utf-8")
     timing = {
         "load_seconds": load_seconds,
         "generate_seconds": engine_seconds,  # inside the engine's calls only

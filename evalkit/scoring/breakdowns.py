@@ -6,7 +6,9 @@
 - fields: precision, recall and F1 per extraction field, plus "(micro)" over all fields;
 - answers: per model × suite × task, how many choice answers could not be read from the
   output, and why (several answers, a hedge, a negation, none at all). An unreadable answer
-  scores as wrong; this says how much of a model's error is that.
+  scores as wrong; this says how much of a model's error is that;
+- errors: items a model did not answer (too long for its context, or a failed request),
+  which are left out of its scores and listed here.
 """
 
 from __future__ import annotations
@@ -163,3 +165,18 @@ def unreadable_share(report: list[dict[str, Any]]) -> dict[str, dict[str, float 
         model: {"n": n, "unreadable": u, "share": u / n if n else 0.0}
         for model, (n, u) in totals.items()
     }
+
+
+def error_report(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items not answered per model × suite (their prompt could not fit the model's context,
+    or their request failed), counted by kind of reason, with the item ids."""
+    groups: dict[tuple[str, str], tuple[list[str], Counter[str]]] = {}
+    for r in rows:
+        if r.get("error"):
+            ids, kinds = groups.setdefault((r["model"], r["suite"]), ([], Counter()))
+            ids.append(r["item_id"])
+            kinds[r["error"].split(":")[0]] += 1
+    return [
+        {"model": model, "suite": suite, "n": len(ids), "reasons": dict(kinds), "items": ids}
+        for (model, suite), (ids, kinds) in sorted(groups.items())
+    ]

@@ -143,6 +143,8 @@ def score_model_rows(
                 "output": generation.get("output"),
                 **score_item(item, generation, plan[ref, item.task]),
             }
+            if generation.get("error"):  # not answered: reported, never scored
+                row["error"] = generation["error"]
             unit = units.unit(ref, item)
             if unit is not None:
                 row["unit"] = unit

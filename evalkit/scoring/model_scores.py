@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.scoring.aggregate import AGGREGATES, aggregate
-from evalkit.scoring.breakdowns import answer_report, field_report, label_report
+from evalkit.scoring.breakdowns import (
+    answer_report,
+    error_report,
+    field_report,
+    label_report,
+)
 from evalkit.scoring.config import ScoringConfig
 from evalkit.scoring.corpus import corpus_metrics
 from evalkit.scoring.items import MetricPlan, Units, score_model_rows
@@ -33,6 +38,7 @@ class ModelScores:
     labels: list[dict[str, Any]] = field(default_factory=list)
     fields: list[dict[str, Any]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     dev_rows: int = 0  # generations of dev items, left out
 
 
@@ -64,5 +70,6 @@ def score_model(
         labels=label_report(rows, versions),
         fields=field_report(rows, versions),
         answers=answer_report(rows),
+        errors=error_report(rows),
         dev_rows=dev,
     )

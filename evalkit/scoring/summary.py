@@ -73,6 +73,7 @@ def summarize(
         "labels": [r for part in parts for r in part.labels],
         "fields": [r for part in parts for r in part.fields],
         "answers": answers,
+        "item_errors": [e for part in parts for e in part.errors],
         "unreadable": unreadable_share(answers),
         "comparisons": comparisons,
         "starting_points": starting_point_view(models, starting, comparisons),
@@ -110,5 +111,10 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
                 f"{model}: no answer could be read from {u['unreadable']} of {u['n']} "
                 f"choice outputs ({u['share']:.1%}); scored as wrong"
             )
+    for e in summary.get("item_errors", []):
+        why = ", ".join(f"{reason} ({n})" for reason, n in e["reasons"].items())
+        lines.append(
+            f"{e['model']} on {e['suite']}: {e['n']} items not answered and not scored: {why}"
+        )
     lines += [f"note: {note}" for note in summary["notes"]]
     return lines

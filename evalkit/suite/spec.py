@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from evalkit.suite.items import TaskType
 from evalkit.templating import check_template
@@ -40,6 +49,21 @@ class TaskConfig(_Strict):
         default_factory=lambda: ["\n\n"], description="Stop sequences for base completions."
     )
     metrics: list[str] = Field(min_length=1, description="Default metrics for this task.")
+    truncate_from: Literal["start", "end"] | None = Field(
+        default=None,
+        description="When an item does not fit the model's context even without few-shot "
+        "exemplars, and the run allows it (truncate=true): which end of the item's long text "
+        "(a QA context, a text, a prompt; a dialogue's earliest turns) may be cut.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_additions(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Fields added after suites were first published are left out while unset, so that a
+        # spec dumps (and so hashes) exactly as it did before they existed.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("truncate_from") is None:
+            data.pop("truncate_from", None)
+        return data
 
     @field_validator("instruction", "prompt", "target", "chat", "system")
     @classmethod

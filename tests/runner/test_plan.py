@@ -14,7 +14,7 @@ def _keys(model: ModelSpec, backend: str = "vllm") -> list[str]:
     version = SuiteStore(SUITES_DIR).load("legal")
     config = RunConfig(suite=["legal"], model=[model.name], mcq_mode="both", limit=20)
     items = select_items(version, config)
-    _, planned = plan_requests(model, "sha256:weights", backend, version, items, config)
+    planned = plan_requests(model, "sha256:weights", backend, version, items, config).requests
     return [p.key for p in planned]
 
 
