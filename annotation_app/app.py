@@ -2,6 +2,9 @@
 
 Logged-out visitors get only the login page; the menu shows the pages the user's role allows,
 and each page and every service call checks the role again on the server.
+
+Self-contained: the browser fetches nothing from anywhere but this server (the icon font and
+the favicon included), so the app works air-gapped and tells no outside server who is working.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from annotation_app.services import suites, users  # noqa: E402
 from annotation_app.ui import runtime  # noqa: E402
 from annotation_app.ui.runtime import SUITE_KEY, USER_KEY, call, tr  # noqa: E402
 
-st.set_page_config(page_title="evalkit", layout="wide")
+runtime.keep_usage_stats_off()
+# An explicit favicon: without one, Streamlit makes the current page's :material/...: icon the
+# favicon and the browser fetches it from fonts.gstatic.com on every page view.
+st.set_page_config(page_title="evalkit", page_icon=runtime.FAVICON, layout="wide")
 runtime.factory()  # creates or migrates the database before anything else
 
 user = runtime.current_user_or_none()
@@ -38,7 +44,9 @@ assert user is not None
 st.session_state["lang"] = user.language
 
 
-def _page(path: str, key: str, icon: str, action: Action) -> st.Page | None:  # type: ignore[name-defined]
+def _page(path: str, key: str, icon: str, action: Action) -> st.Page | None:
+    """The menu entry of a page, or None when the user's role may not open it."""
+    assert user is not None  # (checked above; a function does not keep the narrowing)
     return st.Page(path, title=tr(key), icon=icon) if allowed(user, action) else None
 
 

@@ -40,13 +40,32 @@ def require_browser(env: Mapping[str, str], chromium: str = CHROMIUM) -> None:
         pytest.skip(missing)
 
 
+# Every Content-Security-Policy violation is kept in window.__cspViolations and logged as a
+# console error, so a test that expects no console errors also expects no violation.
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const v = { directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample };
+  window.__cspViolations.push(v);
+  console.error("CSP violation: " + JSON.stringify(v));
+}, true);
+"""
+
+
+def csp_violations(page: Any) -> list[dict[str, str]]:
+    """The CSP violations the page has reported so far (needs `open_report`'s watcher)."""
+    return page.evaluate("window.__cspViolations")
+
+
 def open_report(page: Any, path: Path) -> tuple[list[str], list[str]]:
-    """Load a report; return console errors and every URL requested."""
+    """Load a report; return console errors (CSP violations included) and every URL
+    requested."""
     errors: list[str] = []
     requests: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: requests.append(r.url))
+    page.add_init_script(WATCH_CSP)
     page.goto(path.resolve().as_uri())
     page.wait_for_selector("body[data-items-ready='true']", state="attached", timeout=30_000)
     return errors, requests

@@ -3,6 +3,7 @@ wrapper that runs one service call in one transaction and shows an AppError as a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -23,6 +24,36 @@ from evalkit.suite.store import SuiteStore
 USER_KEY = "user_id"
 SUITE_KEY = "suite_id"
 R = TypeVar("R")
+
+# The browser tab's icon, inline: Streamlit turns an SVG string into a data: URL, so showing it
+# makes no request at all (a :material/...: favicon is fetched from fonts.gstatic.com).
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">'
+    '<rect x="2" y="2" width="20" height="20" rx="5" fill="#ff4b4b"/>'
+    '<path d="M6.5 12.5l3.5 3.5 7.5-8" fill="none" stroke="#fff" stroke-width="2.6" '
+    'stroke-linecap="round" stroke-linejoin="round"/></svg>'
+)
+
+
+def keep_usage_stats_off() -> None:
+    """Turn Streamlit's usage statistics off if whatever started the app left them on.
+
+    `evalkit app` passes `--browser.gatherUsageStats false` and `.streamlit/config.toml` (read
+    by `streamlit run` from the checkout root) sets it too. Started any other way, the first
+    browser session has already been told to send them (Streamlit sends its settings before the
+    script runs); this turns them off for every later one and says so in the server's log.
+    """
+    from streamlit import config
+
+    if not config.get_option("browser.gatherUsageStats"):
+        return  # the usual case: nothing to do on each run
+    config.set_option("browser.gatherUsageStats", False, "annotation_app.ui.runtime")
+    print(
+        "evalkit app: Streamlit usage statistics were on; turned off for the next sessions. "
+        "Start the app with `evalkit app`, or `streamlit run annotation_app/app.py` from the "
+        "checkout root (its .streamlit/config.toml turns them off).",
+        file=sys.stderr,
+    )
 
 
 def settings() -> AppSettings:

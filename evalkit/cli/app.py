@@ -78,7 +78,7 @@ def app(
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
-        "false",
+        "false",  # nothing leaves the machine (.streamlit/config.toml says so for streamlit run)
         "--client.toolbarMode",
         "viewer",  # no "Deploy" button for experts
     ]

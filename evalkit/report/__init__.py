@@ -3,7 +3,8 @@
 `write_report(run_dir)` reads results.jsonl, summary.json and the run manifest (and the suites
 the run used, for items' text) and writes report.html, summary.csv and summary.md beside them.
 The page opens offline: plotly.js and the table library (DataTables, from itables' bundle) are
-inlined; nothing is fetched.
+inlined; nothing is fetched. Every string from the run is escaped wherever the page puts it,
+and the page's Content-Security-Policy lets only its own scripts run (see `csp`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.report.charts import all_charts
+from evalkit.report.csp import check_inline_script, content_security_policy
 from evalkit.report.data import build_report_data
 from evalkit.report.exports import summary_frame, summary_markdown
 
 REPORT_FILE = "report.html"
 
-__all__ = ["REPORT_FILE", "build_report_data", "render_report", "write_report"]
+__all__ = [
+    "REPORT_FILE",
+    "build_report_data",
+    "content_security_policy",
+    "render_report",
+    "write_report",
+]
+# The page's executable inline scripts, in page order; everything else in a <script> is data.
+INLINE_SCRIPTS = ("plotly_js", "report_js")
 
 
 @lru_cache(maxsize=1)
@@ -31,7 +41,7 @@ def _assets() -> dict[str, str]:
 
     templates = resources.files("evalkit.report") / "templates"
     table_dir = Path(itables.__file__).parent / "html"
-    return {
+    assets = {
         "plotly_js": (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(
             encoding="utf-8"
         ),
@@ -40,6 +50,10 @@ def _assets() -> dict[str, str]:
         "report_js": (templates / "report.js").read_text(encoding="utf-8"),
         "report_css": (templates / "report.css").read_text(encoding="utf-8"),
     }
+    for name in INLINE_SCRIPTS:
+        check_inline_script(name, assets[name])
+    assets["csp"] = content_security_policy(assets[name] for name in INLINE_SCRIPTS)
+    return assets
 
 
 def _environment() -> Any:
@@ -69,11 +83,13 @@ def render_report(data: dict[str, Any]) -> str:
     """The report page for `build_report_data`'s output."""
     from markupsafe import Markup
 
-    assets = {k: Markup(v) for k, v in _assets().items()}  # library code, not run data
+    # Library code, not run data; the policy stays a plain string (escaped into its attribute).
+    assets = {k: Markup(v) for k, v in _assets().items() if k != "csp"}
     template = _environment().get_template("report.html.j2")
     return template.render(
         **data,
         assets=assets,
+        csp=_assets()["csp"],
         charts=all_charts(data["summary"]),
         facets=_facets(data["items"]["items"]),
         manifest_text=json.dumps(data["manifest"], ensure_ascii=False, indent=2),

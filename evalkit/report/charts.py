@@ -1,6 +1,8 @@
 """The report's charts, as Plotly figure JSON (rendered in the page by the inlined plotly.js).
 
-Plotly reads a few HTML tags in labels, so every name from a run is escaped first.
+Plotly reads a few HTML tags (and entities) in axis labels, legend names, text and hover
+labels, so every name from a run (model, suite, task, tag, stage) is HTML-escaped by `_label`
+before it goes into a figure; templates (`hovertemplate`) are constants.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ import html
 import json
 from typing import Any
 
-LAYOUT = {
+LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
     "margin": {"l": 60, "r": 20, "t": 40, "b": 60},
     "font": {"family": "system-ui, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', sans-serif"},
     "height": 380,
+    "hoverlabel": {"namelength": -1},  # whole names: a cut one could end inside an entity
 }
 
 
@@ -25,6 +28,7 @@ def _figure(data: list[Any], layout: dict[str, Any]) -> dict[str, Any]:
 
 
 def _label(text: str) -> str:
+    """A run's name as Plotly shows text: its tags and entities escaped."""
     return html.escape(str(text), quote=False)
 
 

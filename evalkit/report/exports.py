@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 
@@ -33,11 +34,37 @@ def summary_frame(table: list[dict[str, Any]]) -> Any:
                     "test": delta.get("test"),
                 }
             )
-    return pd.DataFrame.from_records(records)
+    frame = pd.DataFrame.from_records(records)
+    for column in ("model", "suite", "metric", "verdict", "test"):
+        if column in frame:
+            frame[column] = frame[column].map(spreadsheet_safe)
+    return frame
+
+
+# A cell a spreadsheet would run as a formula (OWASP's list); a model folder can be named
+# "=HYPERLINK(...)". Such text gets a leading apostrophe, which spreadsheets show as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would read as a formula, made plain text; anything else as is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A Markdown table cell showing `text` as text: HTML as entities, no link or image
+    (brackets escaped), one line, no `|`."""
+    text = html.escape(str(text), quote=False)
+    for ch in "\\[]|":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """A Markdown code span showing `text` (code spans are literal: no escapes, no backticks)."""
+    return "`" + str(text).replace("`", "'").replace("\n", " ") + "`"
 
 
 def summary_markdown(
@@ -47,16 +74,17 @@ def summary_markdown(
     baseline, family = summary["baseline"], summary["family"]
     head = ["model", "suite", *columns, f"Δ score vs {baseline}"]
     lines = [
-        f"**evalkit run `{_cell(summary['run_id'])}`** — 95% bootstrap intervals; "
-        f"{summary['headline']} score; * marks a difference significant after "
-        f"{family['correction']} correction over {family['comparisons']} comparisons "
+        f"**evalkit run {_code(summary['run_id'])}** — 95% bootstrap intervals; "
+        f"{_cell(summary['headline'])} score; * marks a difference significant after "
+        f"{_cell(family['correction'])} correction over {family['comparisons']} comparisons "
         f"(alpha {family['alpha']}); each Δ ends with its MDE and verdict",
         "",
         "| " + " | ".join(_cell(h) for h in head) + " |",
         "|" + "---|" * len(head),
     ]
     for row in table:
-        cells = [row["model"], row["suite"]]
+        # Names and verdicts come from the run: escaped. Numbers are formatted here.
+        cells = [_cell(row["model"]), _cell(row["suite"])]
         for name in columns:
             m = row["metrics"].get(name)
             cells.append(f"{m['value']:.3f} [{m['low']:.3f}, {m['high']:.3f}]" if m else "")
@@ -64,9 +92,9 @@ def summary_markdown(
         cells.append(
             f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
             + ("*" if d["significant"] else "")
-            + f" MDE {d['mde']:.3f} {d['verdict']}"
+            + f" MDE {d['mde']:.3f} {_cell(d['verdict'])}"
             if d
             else "—"
         )
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

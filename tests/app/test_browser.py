@@ -1,5 +1,8 @@
 """End to end in a real browser: `evalkit app` serves the app (streamlit run) on localhost and
-Debian's chromium, driven by Playwright, goes from a Chinese item to a published version."""
+Debian's chromium, driven by Playwright, goes from a Chinese item to a published version; and
+started the documented other way (`streamlit run annotation_app/app.py` from the checkout),
+every page an admin can open is served by the app alone: no request leaves localhost (no icon
+font, favicon or usage statistics from elsewhere) and the icons still render."""
 
 from __future__ import annotations
 
@@ -11,7 +14,10 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from app_helpers import PASSWORD
@@ -32,10 +38,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The app on a free port with a fresh database and suites folder; users and a suite."""
-    require_browser(os.environ)
+def _seed(tmp_path: Path) -> tuple[str, Path]:
+    """A fresh database with users of each role and a suite; the suites folder."""
     db_url = f"sqlite:///{tmp_path / 'app.db'}"
     suites_dir = tmp_path / "suites"
     factory = open_database(db_url)
@@ -54,6 +58,47 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             tasks={"mcq": suites.DEFAULT_TASKS["mcq"]},
         )
     factory.kw["bind"].dispose()
+    return db_url, suites_dir
+
+
+@contextmanager
+def _server(
+    command: list[str], port: int, cwd: Path, env: dict[str, str], log_path: Path
+) -> Iterator[None]:
+    """Run the app server on `port` until the block ends; wait for its health check first."""
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2
+                ) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the app did not start:\n" + log_path.read_text())
+            time.sleep(0.3)
+        yield
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`evalkit app` on a free port with a fresh database and suites folder."""
+    require_browser(os.environ)
+    db_url, suites_dir = _seed(tmp_path)
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     command = [
@@ -70,43 +115,60 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "--address",
         "127.0.0.1",
     ]
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    with _server(command, port, tmp_path, env, tmp_path / "server.log"):
+        yield f"http://127.0.0.1:{port}", suites_dir
+
+
+@pytest.fixture
+def served_by_streamlit_run(tmp_path: Path) -> Iterator[str]:
+    """`streamlit run annotation_app/app.py` from the checkout root, as docs/app.md shows it:
+    its options (usage statistics off) come from the checkout's .streamlit/config.toml."""
+    require_browser(os.environ)
+    db_url, suites_dir = _seed(tmp_path)
+    port = _free_port()
+    env = {**os.environ, "EVALKIT_APP_DB": db_url, "EVALKIT_SUITES_DIR": str(suites_dir)}
+    env.pop("STREAMLIT_BROWSER_GATHER_USAGE_STATS", None)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "annotation_app/app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+    ]
+    with _server(command, port, ROOT, env, tmp_path / "server.log"):
+        yield f"http://127.0.0.1:{port}"
+
+
+def _watch_requests(context: Any) -> list[str]:
+    """Every URL the context's pages request, from now on."""
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    return requests
+
+
+def _elsewhere(requests: list[str], url: str) -> list[str]:
+    """The requests that went anywhere but the app's own origin (data: and blob: URLs are
+    the page's own bytes)."""
+    origin = urlsplit(url)[:2]
+    return sorted(
+        {u for u in requests if urlsplit(u)[:2] != origin and not u.startswith(("data:", "blob:"))}
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "the app did not start:\n" + (tmp_path / "server.log").read_text()
-                )
-            time.sleep(0.3)
-        yield url, suites_dir
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
 
 
-def _settle(page) -> None:  # type: ignore[no-untyped-def]
+def _settle(page: Any) -> None:
     page.wait_for_timeout(400)
     page.wait_for_selector(
         "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000
     )
 
 
-def _log_in(page, url: str, username: str) -> None:  # type: ignore[no-untyped-def]
+def _log_in(page: Any, url: str, username: str) -> None:
     page.goto(url)
     _settle(page)
     page.get_by_role("textbox", name="User name", exact=True).fill(username)
@@ -115,7 +177,7 @@ def _log_in(page, url: str, username: str) -> None:  # type: ignore[no-untyped-d
     _settle(page)
 
 
-def _go(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def _go(page: Any, name: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
     _settle(page)
 
@@ -128,7 +190,9 @@ def test_chinese_item_from_writing_to_published_version(served: tuple[str, Path]
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        requests = _watch_requests(context)
+        page = context.new_page()
         page.set_default_timeout(30_000)
 
         # The annotator works in Chinese (her account's language).
@@ -168,6 +232,8 @@ def test_chinese_item_from_writing_to_published_version(served: tuple[str, Path]
         expect(page.get_by_text("Published contracts@v1: 1 item(s)")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "app-published.png"), full_page=True)
         browser.close()
+    assert requests and _elsewhere(requests, url) == []
+    assert "usage statistics were on" not in (suites_dir.parent / "server.log").read_text()
 
     version = suites_dir / "contracts" / "v1"
     assert (version / "manifest.json").is_file()
@@ -176,6 +242,62 @@ def test_chinese_item_from_writing_to_published_version(served: tuple[str, Path]
     assert '"reviewer": "wang.fang"' in items and '"author": "li.na"' in items
     result = CliRunner().invoke(cli, ["suite", "validate", str(version)])
     assert result.exit_code == 0, result.output
+
+
+def _icons(page: Any) -> list[dict[str, Any]]:
+    """Every visible Material icon: its ligature name, and whether it is drawn as one glyph
+    (about as wide as the font is high) rather than as its name in letters."""
+    return page.eval_on_selector_all(
+        "[data-testid='stIconMaterial']",
+        """icons => icons.filter(i => i.offsetParent !== null).map(i => {
+             const box = i.getBoundingClientRect();
+             const size = parseFloat(getComputedStyle(i).fontSize);
+             return { name: i.textContent, glyph: box.width <= 1.5 * size };
+           })""",
+    )
+
+
+@pytest.mark.slow
+def test_every_page_is_served_by_the_app_alone(
+    served_by_streamlit_run: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url = served_by_streamlit_run
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        requests = _watch_requests(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        _log_in(page, url, "admin")
+        # Every page of the menu, as an admin sees it: all of them.
+        menu = page.get_by_test_id("stSidebarNav").locator("a").all_inner_texts()
+        pages = [t.split("\n")[-1] for t in menu]
+        assert {"Suites", "Item editor", "Review", "Users", "Audit log"} <= set(pages)
+        icons: list[dict[str, Any]] = []
+        for name in pages:
+            _go(page, name)
+            icons += _icons(page)
+            favicon = page.eval_on_selector_all(
+                "link[rel~='icon']", "links => links.map(l => l.href)"
+            )
+            assert favicon and all(f.startswith(("data:", url)) for f in favicon), (name, favicon)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "app-audit-log.png"), full_page=True)
+        font_loaded = page.evaluate(
+            "Array.from(document.fonts).some(f => "
+            "f.family.includes('Material Symbols') && f.status === 'loaded')"
+        )
+        browser.close()
+    assert len(requests) > len(pages)
+    assert _elsewhere(requests, url) == []
+    # The icons are the app's own font, drawn as glyphs: no "keyboard_arrow_down" in letters.
+    assert font_loaded
+    assert {"folder", "history"} <= {i["name"] for i in icons}
+    assert [i["name"] for i in icons if not i["glyph"]] == []
+    # .streamlit/config.toml turned usage statistics off before the app had to.
+    assert "usage statistics were on" not in (tmp_path / "server.log").read_text()
 
 
 def test_missing_browser_fails_in_ci_and_skips_elsewhere() -> None:

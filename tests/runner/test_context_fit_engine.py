@@ -73,4 +73,5 @@ def test_a_small_context_run_finishes_and_reports_what_did_not_fit(
     assert errors["n"] == len(refused) and errors["reasons"] == {"does not fit": len(refused)}
     suite = summary["by_suite"][0]["metrics"]["score"]
     assert suite["n"] == len(answered)  # the refused items are not scored as wrong
-    assert (run / "report.html").is_file()
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert 'id="item-error-table"' in page and "does not fit (" in page

@@ -1,10 +1,26 @@
 // The report's behaviour: charts from embedded Plotly JSON, and the item table (DataTables,
-// from the itables bundle). Item text and model output are untrusted: they only ever reach
-// the page as text nodes (textContent / DataTables' text renderer), never as HTML.
+// from the itables bundle). Every string from the run is untrusted (item text, model output,
+// model, suite, task and tag names): it only ever reaches the page as a text node
+// (textContent / DataTables' text renderer) or, where a library takes HTML (DataTables column
+// titles), escaped first. The page's CSP allows this script by its hash.
 "use strict";
 
 function readJSON(id) {
   return JSON.parse(document.getElementById(id).textContent);
+}
+
+// For the few library options that are HTML, not text.
+function escapeHTML(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// The table library is an ES module; it is imported from this page's own bytes via a blob URL
+// (allowed by the CSP's `blob:` script source), revoked as soon as it has loaded.
+async function loadTableLibrary() {
+  const b64 = document.getElementById("table-bundle").textContent.trim();
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: "text/javascript" }));
+  try { return await import(url); } finally { URL.revokeObjectURL(url); }
 }
 
 function el(tag, attrs, children) {
@@ -101,9 +117,9 @@ function itemDetail(item, models, right) {
   ]);
 }
 
-async function renderItems() {
+async function renderItems(tableLibrary) {
   const { items, models, right } = readJSON("item-data");
-  const { default: DataTable, jQuery: $ } = await window._evalkit_dt;
+  const { default: DataTable, jQuery: $ } = await tableLibrary;
   const columns = [
     { data: null, className: "dt-control", orderable: false, defaultContent: "", title: "" },
     { data: "suite", title: "suite" },
@@ -113,7 +129,7 @@ async function renderItems() {
     { data: (row) => row.tags.join(", "), title: "tags" },
     ...models.map((model, k) => ({
       data: (row, type) => type === "sort" || type === "type" ? (row.score[k] ?? -1) : mark(row.score[k], right),
-      title: model,
+      title: escapeHTML(model),  // DataTables puts titles in as HTML
       className: "dt-center model-col",
     })),
   ];
@@ -165,5 +181,6 @@ async function renderItems() {
   document.body.dataset.itemsReady = "true";
 }
 
+const tableLibrary = loadTableLibrary();  // compiles while the charts are drawn
 renderCharts();
-renderItems().catch((e) => console.error(e));
+renderItems(tableLibrary).catch((e) => console.error(e));
