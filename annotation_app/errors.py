@@ -23,12 +23,26 @@ class AppError(EvalkitError):
         return t(self.key, lang, **self.params)
 
 
-class NotLoggedIn(AppError):
-    """No user, or the user was deactivated since logging in."""
+class Refused(AppError):
+    """An action refused to this user: no signed-in user, the role, or a rule of the workflow.
+
+    Every refusal of a service call is written to the audit log (`services.access`)."""
 
 
-class PermissionDenied(AppError):
-    """The user's role does not allow the action."""
+class NotLoggedIn(Refused):
+    """No user, or the user was deactivated since logging in: refused before any data is read."""
+
+
+class LoginLocked(NotLoggedIn):
+    """Too many failed logins for this user name; logins are refused until the lock expires."""
+
+
+class PermissionDenied(Refused):
+    """The user's role, or a rule such as four-eyes review, does not allow the action."""
+
+
+class NotInDisagreement(Refused):
+    """Adjudication settles a disagreement; this item's annotators do not disagree."""
 
 
 class NotFound(AppError):
@@ -45,6 +59,11 @@ class InvalidInput(AppError):
 
 class InvalidTransition(AppError):
     """A review step that the item's current status does not allow."""
+
+
+class SaveConflict(AppError):
+    """Two people created the same thing (an item id, a suite or user name, an assignment) at
+    the same moment; the later one is refused and nothing of it was saved."""
 
 
 class EditConflict(AppError):

@@ -292,6 +292,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     # errors
     "error.not_logged_in": ("Please log in.", "请先登录。"),
     "error.login_failed": ("Wrong user name or password.", "用户名或密码错误。"),
+    "error.login_locked": (
+        "Too many failed logins for this user name; try again in {minutes} minute(s).",
+        "该用户名登录失败次数过多，请在 {minutes} 分钟后重试。",
+    ),
     "error.sso_unknown": (
         "No active account for {email}; ask an admin to create one.",
         "{email} 没有可用账号，请联系管理员创建。",
@@ -307,6 +311,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.own_review": (
         "You wrote {item}; another reviewer must review it.",
         "{item} 是您编写的，须由其他审核员审核。",
+    ),
+    "error.own_change": (
+        "You changed {item} since it was last approved; another reviewer must review it.",
+        "{item} 在上次通过后由您修改过，须由其他审核员审核。",
+    ),
+    "error.own_label": (
+        "You labelled {item}; another reviewer must settle its disagreement.",
+        "您标注过 {item}，须由其他审核员裁决分歧。",
+    ),
+    "error.no_disagreement": (
+        "{item} is not in disagreement ({labels} label(s)); only items whose annotators' "
+        "labels differ are adjudicated.",
+        "{item} 没有分歧（{labels} 个标注）；只有标注员标注不一致的题目才能裁决。",
     ),
     "error.not_your_assignment": (
         "This label belongs to another annotator.",
@@ -331,6 +348,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error.transition": (
         "{item} is {status}; it cannot be sent to '{step}' from there.",
         "{item} 当前状态为 {status}，不能执行“{step}”。",
+    ),
+    "error.save_conflict": (
+        "Not saved: someone else saved the same thing at the same moment. Reload and try "
+        "again; nothing was overwritten.",
+        "未保存：有人在同一时刻保存了相同的内容。请刷新后重试，没有任何内容被覆盖。",
     ),
     "error.conflict": (
         "Not saved: {by} saved {what} at {at} (version {version}) after you opened it. "

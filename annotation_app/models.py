@@ -1,4 +1,5 @@
-"""The database schema: users, suites, items, double-annotation labels and the audit log.
+"""The database schema: users, suites, items, double-annotation labels, the audit log and the
+login throttle.
 
 Items are stored as evalkit item records (JSON) plus a few columns copied out of the record
 for filtering. `Item.version` and `Suite.version` are SQLAlchemy version counters: an UPDATE
@@ -15,6 +16,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -22,7 +24,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from annotation_app.security import normalize_username, username_key
 
 
 def utcnow() -> datetime:
@@ -69,12 +73,20 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(128), unique=True)
+    # NFKC + case-folded username: logins and uniqueness compare this (set with `username`).
+    username_key: Mapped[str] = mapped_column(String(128), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(256))  # None: single sign-on only
     role: Mapped[str] = mapped_column(String(16), default=Role.ANNOTATOR.value)
     language: Mapped[str] = mapped_column(String(8), default="en")  # of the interface
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @validates("username")
+    def _keep_key(self, _field: str, value: str) -> str:
+        value = normalize_username(value)
+        self.username_key = username_key(value)
+        return value
 
     @property
     def role_enum(self) -> Role:
@@ -105,9 +117,21 @@ class Suite(Base):
     tasks: Mapped[dict[str, Any]] = mapped_column(JSON)  # task type -> TaskConfig as JSON
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
+    updated_by: Mapped[User | None] = relationship()
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @property
+    def key(self) -> str:
+        """How the audit log names the suite."""
+        return f"suite:{self.name}"
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the audit log and an edit conflict show of a suite."""
+        return {**self.spec_record(), "version": self.version}
 
     def spec_record(self) -> dict[str, Any]:
         return {
@@ -137,6 +161,9 @@ class Item(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # What an import file (or a form) claimed as author/reviewer; never the item's provenance,
+    # which the server sets from the signed-in user. None when nothing else was claimed.
+    claimed_provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -148,15 +175,23 @@ class Item(Base):
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
+    @property
+    def key(self) -> str:
+        """How the audit log names the item (suite names and item ids never change)."""
+        return f"item:{self.suite.name}/{self.item_id}"
+
     def snapshot(self) -> dict[str, Any]:
         """What the audit log records of an item."""
-        return {
+        out = {
             "item_id": self.item_id,
             "status": self.status,
             "review_comment": self.review_comment,
             "version": self.version,
             "record": self.record,
         }
+        if self.claimed_provenance:
+            out["claimed_provenance"] = self.claimed_provenance
+        return out
 
 
 class Assignment(Base):
@@ -206,3 +241,16 @@ class AuditEntry(Base):
     entity_key: Mapped[str] = mapped_column(String(200), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class LoginThrottle(Base):
+    """Failed logins per user name (existing or not), so that guessing is slowed down and
+    locked out across restarts and processes. Times are POSIX seconds, so that the counter is
+    updated by one atomic SQL UPDATE on any database."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # username_key of the name
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in the current window
+    window_start: Mapped[float] = mapped_column(Float)
+    locked_until: Mapped[float | None] = mapped_column(Float)

@@ -1,19 +1,28 @@
-"""Which role may do what. One table; services call `require`, pages call `allowed` to hide
-what a user cannot do (hiding is convenience, the service check is the guard)."""
+"""Who may do what: the one role table. Services declare their action with
+`services.access.service`, which checks it on the server; pages call `allowed` to hide what a
+user cannot do (hiding is convenience, the service check is the guard).
+
+`docs/app.md` shows `role_table_markdown()` verbatim (a test compares them), and the access test
+walks every registered service for every role against `ROLE_TABLE`.
+"""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from typing import Protocol
 
 from annotation_app.errors import PermissionDenied
-from annotation_app.models import Item, Role, User
+from annotation_app.models import Role, User
 
 
 class Action(str, enum.Enum):
+    ACCOUNT = "account"
     VIEW = "view"
-    WRITE = "write"  # create items, edit one's own, import, label assigned items
-    REVIEW = "review"  # approve/reject, edit anyone's items
-    ASSIGN = "assign"  # double annotation
+    WRITE = "write"
+    LABEL = "label"
+    REVIEW = "review"
+    ASSIGN = "assign"
     ADJUDICATE = "adjudicate"
     PUBLISH = "publish"
     MANAGE_SUITES = "manage_suites"
@@ -21,41 +30,100 @@ class Action(str, enum.Enum):
     VIEW_AUDIT = "view_audit"
 
 
-MINIMUM_ROLE: dict[Action, Role] = {
-    Action.VIEW: Role.ANNOTATOR,
-    Action.WRITE: Role.ANNOTATOR,
-    Action.REVIEW: Role.REVIEWER,
-    Action.ASSIGN: Role.REVIEWER,
-    Action.ADJUDICATE: Role.REVIEWER,
-    Action.PUBLISH: Role.REVIEWER,
-    Action.MANAGE_SUITES: Role.ADMIN,
-    Action.MANAGE_USERS: Role.ADMIN,
-    Action.VIEW_AUDIT: Role.ADMIN,
+@dataclass(frozen=True)
+class Rule:
+    minimum: Role  # this role and every role above it
+    what: str  # for the table in docs/app.md
+
+
+ROLE_TABLE: dict[Action, Rule] = {
+    Action.ACCOUNT: Rule(Role.ANNOTATOR, "change one's own interface language"),
+    Action.VIEW: Rule(
+        Role.ANNOTATOR,
+        "see suites, items (blind where assigned), their history, versions, the user list",
+    ),
+    Action.WRITE: Rule(
+        Role.ANNOTATOR, "write and import items, edit and submit one's own (reviewers: any)"
+    ),
+    Action.LABEL: Rule(Role.ANNOTATOR, "label the items assigned to oneself, blind"),
+    Action.REVIEW: Rule(Role.REVIEWER, "approve or reject others' items, see the review queue"),
+    Action.ASSIGN: Rule(Role.REVIEWER, "assign double annotation, see agreement"),
+    Action.ADJUDICATE: Rule(Role.REVIEWER, "see disagreements and settle them"),
+    Action.PUBLISH: Rule(Role.REVIEWER, "publish the approved items as a new version"),
+    Action.MANAGE_SUITES: Rule(Role.ADMIN, "create suites, edit their settings"),
+    Action.MANAGE_USERS: Rule(Role.ADMIN, "create accounts, change roles, deactivate"),
+    Action.VIEW_AUDIT: Rule(Role.ADMIN, "read the audit log"),
 }
+MINIMUM_ROLE: dict[Action, Role] = {action: rule.minimum for action, rule in ROLE_TABLE.items()}
+
+# The rules within an action, checked by the services named; shown under the table.
+OBJECT_RULES: tuple[str, ...] = (
+    "A deactivated user, or no signed-in user, is refused every service with the same error "
+    '(`NotLoggedIn`, shown as "Please log in.") before any data is read.',
+    "Annotators edit and submit only the items they wrote; reviewers and admins edit any item "
+    "(`items.update_item`, `review.submit`).",
+    "Four eyes: nobody approves or rejects an item they wrote or whose content they changed "
+    "since it was last approved (edits, adjudication), whatever their role (`review.*`).",
+    "Blind labelling: an annotator assigned to an item gets it from every service (lookup, "
+    "search, history, version diffs, their assignments) without its gold answer, format, "
+    "provenance, review comment, author and other annotators' labels. Only annotators who "
+    "neither wrote nor edited an item can be assigned to it (`agreement.assign`). Reviewers "
+    "and admins see everything: they review, assign and adjudicate.",
+    "A label is given only by the annotator it is assigned to (`agreement.submit_label`).",
+    "Adjudication only settles a disagreement: an assigned item labelled by at least two "
+    "annotators whose labels differ, by a reviewer who did not label it "
+    "(`agreement.adjudicate`).",
+    "Provenance is set by the server: the signed-in user is the author of what they create or "
+    "import, the approving reviewer its reviewer; what a file claims is kept apart "
+    "(`claimed_provenance`).",
+    "Nobody changes their own role or deactivates themselves (`users.update_user`).",
+    "Every refusal is written to the audit log (`access.refused`), as are failed logins.",
+)
+
+# service name ("items.get_item") -> the action it needs; filled by `services.access.service`.
+SERVICES: dict[str, Action] = {}
 
 
-def allowed(user: User, action: Action) -> bool:
-    return user.active and user.role_enum.rank >= MINIMUM_ROLE[action].rank
+def allowed(user: User | None, action: Action) -> bool:
+    """True when `user` is signed in, active, and their role allows `action`."""
+    return user is not None and user.active and user.role_enum.rank >= MINIMUM_ROLE[action].rank
 
 
-def require(user: User, action: Action) -> None:
-    """Raise PermissionDenied unless `user`'s role allows `action`."""
-    if not allowed(user, action):
-        raise PermissionDenied(
-            "error.permission",
-            action=action.value,
-            role=MINIMUM_ROLE[action].value,
-            user=user.username,
-        )
+class Authored(Protocol):
+    @property
+    def author_id(self) -> int | None: ...
+
+    @property
+    def item_id(self) -> str: ...
 
 
-def can_edit_item(user: User, item: Item) -> bool:
+def can_edit_item(user: User | None, item: Authored) -> bool:
     """Annotators edit their own items; reviewers and admins edit any."""
+    if user is None:
+        return False
     if allowed(user, Action.REVIEW):
         return True
     return allowed(user, Action.WRITE) and item.author_id == user.id
 
 
-def require_edit_item(user: User, item: Item) -> None:
+def require_edit_item(user: User, item: Authored) -> None:
     if not can_edit_item(user, item):
         raise PermissionDenied("error.not_your_item", item=item.item_id, user=user.username)
+
+
+ROLE_COLUMNS: tuple[str, ...] = (*(r.value for r in Role), "deactivated", "signed out")
+
+
+def role_table_markdown() -> str:
+    """The table and rules of the "Roles" section of docs/app.md (one source: this module)."""
+    by_action: dict[Action, list[str]] = {action: [] for action in Action}
+    for name, action in sorted(SERVICES.items()):
+        by_action[action].append(f"`{name}`")
+    header = ["action", "covers", *ROLE_COLUMNS, "services"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for action, rule in ROLE_TABLE.items():
+        cells = ["yes" if role.rank >= rule.minimum.rank else "no" for role in Role]
+        cells += ["no", "no"]  # deactivated, signed out
+        services = ", ".join(by_action[action]) or "-"
+        lines.append(f"| {action.value} | {rule.what} | " + " | ".join(cells) + f" | {services} |")
+    return "\n".join([*lines, "", *(f"- {rule}" for rule in OBJECT_RULES)])

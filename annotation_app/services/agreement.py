@@ -16,42 +16,28 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
-from annotation_app.errors import InvalidInput, NotFound, PermissionDenied
-from annotation_app.models import Adjudication, Assignment, Item, User, utcnow
-from annotation_app.permissions import Action, require
+from annotation_app.errors import InvalidInput, NotFound, NotInDisagreement, PermissionDenied
+from annotation_app.models import Adjudication, Assignment, Item, Role, User, utcnow
+from annotation_app.permissions import Action
 from annotation_app.services import audit
+from annotation_app.services.access import service
 from annotation_app.services.items import (
     apply_item,
-    check_version,
-    flush_or_conflict,
-    get_item,
     item_key,
+    load_item,
+    mark_edited,
     validate_record,
 )
+from annotation_app.services.locking import check_version, flush_or_conflict
+from annotation_app.services.review import content_editors
+from annotation_app.services.visibility import AssignmentView, assignment_view
 from evalkit.errors import Problem
 from evalkit.suite.items import LETTERS
 from evalkit.textnorm import normalize_text
 
 MIN_ANNOTATORS = 2
-# What an annotator must not see while labelling: the gold answer of each task type.
-_GOLD_FIELDS = {
-    "mcq": ("answer",),
-    "classification": ("label",),
-    "extraction": ("fields",),
-    "qa": ("answers",),
-    "generation": ("references",),
-    "dialogue": ("references",),
-}
-
-
-def blind_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The item as an annotator labels it: no gold answer, no author or reviewer."""
-    hidden = {*_GOLD_FIELDS.get(str(record.get("task")), ()), "provenance"}
-    out = {k: v for k, v in record.items() if k not in hidden}
-    if record.get("task") == "extraction":
-        out["field_names"] = list(record.get("fields", {}))
-    return out
 
 
 def label_key(task: str, label: str) -> str:
@@ -63,12 +49,7 @@ def label_key(task: str, label: str) -> str:
     )
 
 
-def assign(
-    db: Session, actor: User, item_pks: list[int], annotator_ids: list[int]
-) -> list[Assignment]:
-    """Give each item to each annotator for blind labelling (existing pairs are kept)."""
-    require(actor, Action.ASSIGN)
-    annotators = [db.get(User, uid) for uid in dict.fromkeys(annotator_ids)]
+def _annotator_problems(annotators: list[User | None]) -> list[Problem]:
     problems = []
     if len(annotators) < MIN_ANNOTATORS:
         problems.append(
@@ -76,20 +57,58 @@ def assign(
         )
     if any(a is None or not a.active for a in annotators):
         problems.append(Problem("assignment", "annotators", "an annotator does not exist"))
+    for a in annotators:
+        if a is not None and a.active and a.role != Role.ANNOTATOR.value:
+            problems.append(
+                Problem(
+                    "assignment",
+                    "annotators",
+                    f"{a.username} is a {a.role}: reviewers and admins see gold answers, so "
+                    "their labels would not be blind",
+                )
+            )
+    return problems
+
+
+def _knows_gold(db: Session, rows: list[Item], annotators: list[User]) -> list[Problem]:
+    """Annotators who wrote or changed an item know its gold answer: their label is not blind."""
+    editors = content_editors(db, [row.key for row in rows])
+    return [
+        Problem(
+            "assignment",
+            "annotators",
+            f"{a.username} wrote or edited {row.item_id}; their label would not be blind",
+        )
+        for row in rows
+        for a in annotators
+        if a.id == row.author_id or a.id in editors[row.key]
+    ]
+
+
+@service(Action.ASSIGN)
+def assign(
+    db: Session, actor: User, item_pks: list[int], annotator_ids: list[int]
+) -> list[Assignment]:
+    """Give each item to each annotator for blind labelling (existing pairs are kept)."""
+    annotators = [db.get(User, uid) for uid in dict.fromkeys(annotator_ids)]
+    problems = _annotator_problems(annotators)
     if not item_pks:
         problems.append(Problem("assignment", "items", "choose at least one item"))
     if problems:
         raise InvalidInput(problems)
-    created = []
+    people = [a for a in annotators if a is not None]
     wanted = list(dict.fromkeys(item_pks))
+    rows = [load_item(db, item_pk) for item_pk in wanted]
+    problems = _knows_gold(db, rows, people)
+    if problems:
+        raise InvalidInput(problems)
+    created = []
     query = select(Assignment.item_pk, Assignment.annotator_id).where(
         Assignment.item_pk.in_(wanted)
     )
     existing = {(item_pk, annotator_id) for item_pk, annotator_id in db.execute(query)}
-    for item_pk in wanted:
-        row = get_item(db, actor, item_pk)
-        for annotator in annotators:
-            assert annotator is not None
+    for row in rows:
+        for annotator in people:
             if (row.id, annotator.id) in existing:
                 continue
             assignment = Assignment(
@@ -104,22 +123,22 @@ def assign(
             "item",
             item_key(row),
             None,
-            {"annotators": [a.username for a in annotators if a is not None]},
+            {"annotators": [a.username for a in people]},
         )
     db.flush()
     return created
 
 
-def my_assignments(db: Session, actor: User, suite_id: int) -> list[Assignment]:
-    """The actor's assignments in a suite, unlabelled first."""
-    require(actor, Action.WRITE)
+@service(Action.LABEL)
+def my_assignments(db: Session, actor: User, suite_id: int) -> list[AssignmentView]:
+    """The actor's assignments in a suite, unlabelled first; the items blind."""
     query = (
         select(Assignment)
         .join(Item, Assignment.item_pk == Item.id)
         .where(Assignment.annotator_id == actor.id, Item.suite_id == suite_id)
         .order_by(Assignment.labelled_at.is_not(None), Assignment.id)
     )
-    return list(db.scalars(query))
+    return [assignment_view(a) for a in db.scalars(query)]
 
 
 def _check_label(record: Mapping[str, Any], label: str) -> list[Problem]:
@@ -135,9 +154,9 @@ def _check_label(record: Mapping[str, Any], label: str) -> list[Problem]:
     return []
 
 
-def submit_label(db: Session, actor: User, assignment_id: int, label: str) -> Assignment:
+@service(Action.LABEL)
+def submit_label(db: Session, actor: User, assignment_id: int, label: str) -> AssignmentView:
     """Record the actor's label on their own assignment."""
-    require(actor, Action.WRITE)
     assignment = db.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound("error.no_assignment", assignment=str(assignment_id))
@@ -158,7 +177,7 @@ def submit_label(db: Session, actor: User, assignment_id: int, label: str) -> As
         before,
         {"label": assignment.label},
     )
-    return assignment
+    return assignment_view(assignment)
 
 
 @dataclass(frozen=True)
@@ -230,9 +249,9 @@ def _labels_by_item(db: Session, suite_id: int) -> dict[int, tuple[Item, dict[st
     return out
 
 
+@service(Action.ASSIGN)
 def suite_agreement(db: Session, actor: User, suite_id: int) -> list[Agreement]:
     """Agreement per task type of the suite."""
-    require(actor, Action.ASSIGN)
     per_task: dict[str, dict[int, dict[str, str]]] = defaultdict(dict)
     for item_pk, (item, by) in _labels_by_item(db, suite_id).items():
         per_task[item.task][item_pk] = by
@@ -246,9 +265,14 @@ class Disagreement:
     adjudicated: str | None
 
 
+def in_disagreement(task: str, labels: dict[str, str]) -> bool:
+    """At least two labels, and they do not all agree."""
+    return len(labels) >= MIN_ANNOTATORS and len({label_key(task, v) for v in labels.values()}) > 1
+
+
+@service(Action.ADJUDICATE)
 def disagreements(db: Session, actor: User, suite_id: int) -> list[Disagreement]:
     """Items whose annotators' labels differ, for a reviewer to adjudicate."""
-    require(actor, Action.ADJUDICATE)
     query = (
         select(Adjudication.item_pk, Adjudication.label)
         .join(Item, Item.id == Adjudication.item_pk)
@@ -257,24 +281,51 @@ def disagreements(db: Session, actor: User, suite_id: int) -> list[Disagreement]
     decided = {item_pk: label for item_pk, label in db.execute(query)}
     out = []
     for item_pk, (item, by) in _labels_by_item(db, suite_id).items():
-        if len(by) >= MIN_ANNOTATORS and len({label_key(item.task, v) for v in by.values()}) > 1:
+        if in_disagreement(item.task, by):
             out.append(Disagreement(item, dict(sorted(by.items())), decided.get(item_pk)))
     return sorted(out, key=lambda d: (d.adjudicated is not None, d.item.item_id))
 
 
+def _labels_of(db: Session, item_pk: int) -> dict[int, str]:
+    query = select(Assignment.annotator_id, Assignment.label).where(
+        Assignment.item_pk == item_pk, Assignment.label.is_not(None)
+    )
+    return {annotator_id: label or "" for annotator_id, label in db.execute(query)}
+
+
+@service(Action.ADJUDICATE)
 def adjudicate(
     db: Session, actor: User, item_pk: int, label: str, note: str, expected_version: int
 ) -> Adjudication:
-    """Settle a disagreement. For mcq and classification the decision becomes the item's gold
-    answer (through the locked, audited edit path); other tasks record it beside the item."""
-    require(actor, Action.ADJUDICATE)
-    row = get_item(db, actor, item_pk)
+    """Settle a disagreement (refused with NotInDisagreement for any other item). For mcq and
+    classification the decision becomes the item's gold answer through the locked, audited
+    edit path (a reviewed item goes back to review); other tasks record it beside the item."""
+    row = load_item(db, item_pk)
+    labels = _labels_of(db, row.id)
+    if not in_disagreement(row.task, {str(k): v for k, v in labels.items()}):
+        raise NotInDisagreement("error.no_disagreement", item=row.item_id, labels=len(labels))
+    if actor.id in labels:
+        raise PermissionDenied("error.own_label", item=row.item_id)
     problems = _check_label(row.record, label)
     if problems:
         raise InvalidInput(problems)
     decided = label.strip().upper() if row.task == "mcq" else label.strip()
+    check_version(db, actor, row, expected_version, {"adjudication": decided})  # before writing
     existing = db.scalar(select(Adjudication).where(Adjudication.item_pk == item_pk))
     before = {"adjudication": existing.label if existing else None, "record": row.record}
+    gold = {"mcq": "answer", "classification": "label"}.get(row.task)
+    if gold and row.record.get(gold) != decided:
+        # The edit path every item change takes: validated, derived columns (search) updated.
+        # Changed content is not reviewed content: the reviewer leaves the provenance.
+        provenance = {k: v for k, v in row.record["provenance"].items() if k != "reviewer"}
+        record = {**row.record, gold: decided, "provenance": provenance}
+        apply_item(row, validate_record(record), actor)
+        mark_edited(row)
+    # The item's version moves with every adjudication, first: of two reviewers settling the
+    # same item at once, the second UPDATE matches no row and is refused before it writes.
+    row.updated_by_id, row.updated_at = actor.id, utcnow()
+    flag_modified(row, "updated_at")  # an UPDATE (and a new version) even within one second
+    flush_or_conflict(db, actor, row, {"adjudication": decided})
     if existing is None:
         existing = Adjudication(item_pk=item_pk, label=decided, note=note, by_id=actor.id)
         db.add(existing)
@@ -285,12 +336,6 @@ def adjudicate(
             actor.id,
             utcnow(),
         )
-    gold = {"mcq": "answer", "classification": "label"}.get(row.task)
-    if gold and row.record.get(gold) != decided:
-        check_version(db, actor, row, expected_version, {"adjudication": decided})
-        # The edit path every item change takes: validated, derived columns (search) updated.
-        apply_item(row, validate_record({**row.record, gold: decided}), actor)
-        flush_or_conflict(db, actor, row, {"adjudication": decided})
     audit.record(
         db,
         actor,

@@ -1,5 +1,9 @@
 """Bulk import of CSV/TSV/Excel/JSON/JSONL files through evalkit's importer: a preview with
-every bad row located, then the good rows saved as drafts."""
+every bad row located, then the good rows saved as drafts.
+
+The importer is the author of what they import: a file's (or a mapping's) author and reviewer
+are never the item's provenance; `commit_import` keeps them as the item's `claimed_provenance`.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from annotation_app.errors import InvalidInput, NotFound
-from annotation_app.models import Item, Status, Suite, User
-from annotation_app.permissions import Action, require
+from annotation_app.errors import InvalidInput
+from annotation_app.models import Item, Status, User
+from annotation_app.permissions import Action
 from annotation_app.services import audit
-from annotation_app.services.items import item_key, new_item_row, validate_record
+from annotation_app.services.access import service
+from annotation_app.services.items import (
+    item_key,
+    load_suite,
+    new_item_row,
+    server_provenance,
+    validate_record,
+)
 from evalkit.errors import EvalkitError, Problem, ProblemsFound
 from evalkit.suite.importing import ColumnMapping, detect_format, import_items
 from evalkit.suite.items import item_to_record
@@ -31,6 +42,7 @@ class ImportPreview:
     problems: list[Problem]
 
 
+@service(Action.WRITE)
 def preview_import(
     db: Session,
     actor: User,
@@ -42,11 +54,9 @@ def preview_import(
     """Validate an uploaded file as `evalkit suite import` does; nothing is saved.
 
     Locations read `<filename>:<line>` (CSV/JSONL lines, Excel rows as Excel numbers them).
+    The records are shown as the file states them; saving sets their provenance.
     """
-    require(actor, Action.WRITE)
-    suite = db.get(Suite, suite_id)
-    if suite is None:
-        raise NotFound("error.no_suite", suite=str(suite_id))
+    suite = load_suite(db, suite_id)
     name = Path(filename).name or "upload"
     suffix = Path(name).suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
@@ -61,7 +71,7 @@ def preview_import(
             ]
         )
     defaults = dict(mapping.defaults)
-    defaults["provenance"] = {"author": actor.username, **defaults.get("provenance", {})}
+    defaults["provenance"] = {**defaults.get("provenance", {}), "author": actor.username}
     # Generated ids start with the suite's name: the file's name may not be a valid id prefix.
     update = {"defaults": defaults, "id_prefix": mapping.id_prefix or suite.name}
     mapping = mapping.model_copy(update=update)
@@ -95,20 +105,22 @@ def preview_import(
     return ImportPreview([(w, r) for w, r in records if w not in bad], problems)
 
 
+@service(Action.WRITE)
 def commit_import(
     db: Session, actor: User, suite_id: int, records: list[dict[str, Any]]
 ) -> list[Item]:
-    """Save previewed good rows as drafts by `actor` (validated again: the preview is input)."""
-    require(actor, Action.WRITE)
-    suite = db.get(Suite, suite_id)
-    if suite is None:
-        raise NotFound("error.no_suite", suite=str(suite_id))
+    """Save previewed good rows as drafts by `actor` (validated again: the preview is input).
+    `actor` is their author; a different author or a reviewer the rows name is kept as
+    `claimed_provenance`, never as provenance."""
+    suite = load_suite(db, suite_id)
     existing = set(db.scalars(select(Item.item_id).where(Item.suite_id == suite.id)))
     problems: list[Problem] = []
     rows: list[Item] = []
     for i, record in enumerate(records, start=1):
+        record, claimed = server_provenance(dict(record), actor.username)
         try:
             row = new_item_row(suite, actor, validate_record(record), Status.DRAFT)
+            row.claimed_provenance = claimed
         except InvalidInput as e:
             problems += [Problem(f"row {i}", p.field, p.reason) for p in e.problems]
             continue

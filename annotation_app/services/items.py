@@ -1,5 +1,5 @@
-"""Items: create and edit through evalkit's item model, optimistic locking, search, and the
-near-duplicate warning on save."""
+"""Items: create and edit through evalkit's item model, optimistic locking, lookup and search
+(blind for an annotator labelling the item), and the near-duplicate warning on save."""
 
 from __future__ import annotations
 
@@ -8,19 +8,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session, selectinload
 
-from annotation_app.errors import EditConflict, InvalidInput, NotFound
+from annotation_app.errors import InvalidInput, NotFound
 from annotation_app.models import Item, Status, Suite, User, utcnow
-from annotation_app.permissions import Action, require, require_edit_item
+from annotation_app.permissions import Action, require_edit_item
 from annotation_app.services import audit
+from annotation_app.services.access import service
+from annotation_app.services.locking import check_version, flush_or_conflict
+from annotation_app.services.visibility import (
+    ItemView,
+    blind_item_pks,
+    is_blind,
+    item_view,
+)
 from evalkit.errors import Problem
 from evalkit.suite.checks import NEAR_DUPLICATE_THRESHOLD, similar_to
 from evalkit.suite.items import ItemBase, item_to_record
 from evalkit.suite.records import parse_item
 
 FORM = "form"  # the `where` of problems found in a form
+# What a record may claim about people; the server decides these (see `server_provenance`).
+CLAIMABLE = ("author", "reviewer")
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,22 @@ def validate_record(record: dict[str, Any], where: str = FORM) -> ItemBase:
     return item
 
 
+def server_provenance(
+    record: dict[str, Any], author: str
+) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The record with the provenance the server sets (`author`, no reviewer: an unreviewed
+    item), and what the record claimed otherwise about author or reviewer (None: nothing)."""
+    given = record.get("provenance")
+    given = dict(given) if isinstance(given, dict) else {}
+    claimed = {
+        k: str(given[k])
+        for k in CLAIMABLE
+        if given.get(k) and (k != "author" or str(given[k]) != author)
+    }
+    provenance = {k: v for k, v in given.items() if k not in CLAIMABLE}
+    return {**record, "provenance": {**provenance, "author": author}}, claimed or None
+
+
 def _search_text(item: ItemBase) -> str:
     return "\n".join([item.input_text(), *item.reference_texts()])
 
@@ -58,7 +83,7 @@ def new_item_row(suite: Suite, actor: User, item: ItemBase, status: Status) -> I
 
 def apply_item(row: Item, item: ItemBase, actor: User) -> None:
     """Write a validated item into its row: the record and every column derived from it."""
-    row.task = item.task  # type: ignore[attr-defined]
+    row.task = item.task
     row.language = item.language
     row.split = item.split
     row.tags = list(item.tags)
@@ -72,12 +97,26 @@ def new_item_id(suite: Suite, task: str) -> str:
     return f"{suite.name}-{task}-{uuid.uuid4().hex[:8]}"
 
 
-def get_item(db: Session, actor: User, item_pk: int) -> Item:
-    require(actor, Action.VIEW)
+def load_item(db: Session, item_pk: int) -> Item:
+    """The row itself, for services that checked who may act (never returned to a page)."""
     row = db.get(Item, item_pk)
     if row is None:
         raise NotFound("error.no_item", item=str(item_pk))
     return row
+
+
+def load_suite(db: Session, suite_id: int) -> Suite:
+    suite = db.get(Suite, suite_id)
+    if suite is None:
+        raise NotFound("error.no_suite", suite=str(suite_id))
+    return suite
+
+
+@service(Action.VIEW)
+def get_item(db: Session, actor: User, item_pk: int) -> ItemView:
+    """One item as `actor` may see it (blind while they label it)."""
+    row = load_item(db, item_pk)
+    return item_view(row, is_blind(db, actor, row.id))
 
 
 def _id_taken(db: Session, suite_id: int, item_id: str) -> bool:
@@ -85,6 +124,7 @@ def _id_taken(db: Session, suite_id: int, item_id: str) -> bool:
     return db.scalar(query) is not None
 
 
+@service(Action.WRITE)
 def create_item(
     db: Session,
     actor: User,
@@ -93,21 +133,17 @@ def create_item(
     threshold: float = NEAR_DUPLICATE_THRESHOLD,
 ) -> SavedItem:
     """Save a new draft written by `actor` (who becomes its author). A blank id is generated."""
-    require(actor, Action.WRITE)
-    suite = db.get(Suite, suite_id)
-    if suite is None:
-        raise NotFound("error.no_suite", suite=str(suite_id))
-    record = dict(record)
+    suite = load_suite(db, suite_id)
+    record, claimed = server_provenance(dict(record), actor.username)
     if not str(record.get("id") or "").strip():
         record["id"] = new_item_id(suite, str(record.get("task") or "item"))
-    record["provenance"] = {**(record.get("provenance") or {}), "author": actor.username}
-    record["provenance"].pop("reviewer", None)
     item = validate_record(record)
     if _id_taken(db, suite.id, item.id):
         raise InvalidInput(
             [Problem(FORM, "id", f"id {item.id!r} is already used in suite {suite.name!r}")]
         )
     row = new_item_row(suite, actor, item, Status.DRAFT)
+    row.claimed_provenance = claimed
     db.add(row)
     db.flush()
     audit.record(db, actor, "item.create", "item", item_key(row, suite), None, row.snapshot())
@@ -115,49 +151,24 @@ def create_item(
 
 
 def item_key(row: Item, suite: Suite | None = None) -> str:
-    return f"item:{(suite or row.suite).name}/{row.item_id}"
-
-
-def conflict(db: Session, actor: User, row: Item, attempted: dict[str, Any]) -> EditConflict:
-    """The refusal for a stale save; the attempt is kept in the audit log, so nothing is lost."""
-    db.refresh(row)
-    audit.record_apart(db, actor, "item.conflict", "item", item_key(row), after=attempted)
-    return EditConflict(
-        what=item_key(row),
-        current=row.snapshot(),
-        current_version=row.version,
-        by=row.updated_by.username,
-        at=str(row.updated_at),
-        attempted=attempted,
-    )
-
-
-def check_version(
-    db: Session, actor: User, row: Item, expected: int, attempted: dict[str, Any]
-) -> None:
-    if row.version != expected:
-        raise conflict(db, actor, row, attempted)
-
-
-def flush_or_conflict(db: Session, actor: User, row: Item, attempted: dict[str, Any]) -> None:
-    """Flush; if another session updated the row in between, refuse (the UPDATE matched no row
-    because its version counter moved on)."""
-    try:
-        db.flush()
-    except StaleDataError:
-        db.rollback()
-        fresh = db.get(Item, row.id)
-        assert fresh is not None
-        raise conflict(db, actor, fresh, attempted) from None
+    return f"item:{suite.name}/{row.item_id}" if suite is not None else row.key
 
 
 # Editing content sends a reviewed item back for review.
-_STATUS_AFTER_EDIT = {
+STATUS_AFTER_EDIT = {
     Status.APPROVED.value: Status.REVISED.value,
     Status.REJECTED.value: Status.REVISED.value,
 }
 
 
+def mark_edited(row: Item) -> None:
+    """After a change of content: a reviewed item needs reviewing again."""
+    row.status = STATUS_AFTER_EDIT.get(row.status, row.status)
+    if row.status == Status.REVISED.value:
+        row.reviewer_id = None
+
+
+@service(Action.WRITE)
 def update_item(
     db: Session,
     actor: User,
@@ -168,25 +179,17 @@ def update_item(
 ) -> SavedItem:
     """Save an edit made on version `expected_version`; a newer version in the database means
     someone else saved meanwhile, and the edit is refused (EditConflict), not merged."""
-    row = get_item(db, actor, item_pk)
+    row = load_item(db, item_pk)
     require_edit_item(actor, row)
-    record = dict(record)
-    record["id"] = row.item_id  # ids are stable; a new id is a new item
-    old_provenance = row.record.get("provenance", {})
-    record["provenance"] = {
-        **(record.get("provenance") or {}),
-        "author": old_provenance.get("author", row.author.username),
-    }
-    record["provenance"].pop("reviewer", None)  # changed content is not reviewed content
+    author = row.record.get("provenance", {}).get("author") or row.author.username
+    record, _ = server_provenance({**record, "id": row.item_id}, author)  # ids are stable
     check_version(db, actor, row, expected_version, record)
     item = validate_record(record)
     before = row.snapshot()
     if item_to_record(item) == row.record:
         return SavedItem(row, [])
     apply_item(row, item, actor)
-    row.status = _STATUS_AFTER_EDIT.get(row.status, row.status)
-    if row.status == Status.REVISED.value:
-        row.reviewer_id = None
+    mark_edited(row)
     flush_or_conflict(db, actor, row, record)
     audit.record(db, actor, "item.update", "item", item_key(row), before, row.snapshot())
     return SavedItem(row, near_duplicates(db, row, item, threshold))
@@ -224,22 +227,39 @@ class ItemFilter:
     author: str = ""
 
 
-def search_items(db: Session, actor: User, suite_id: int, filters: ItemFilter) -> list[Item]:
-    require(actor, Action.VIEW)
-    query = select(Item).where(Item.suite_id == suite_id).order_by(Item.updated_at.desc(), Item.id)
-    if filters.text.strip():
-        needle = filters.text.strip()
-        query = query.where(
-            Item.search_text.contains(needle, autoescape=True)
-            | Item.item_id.contains(needle, autoescape=True)
-        )
+@service(Action.VIEW)
+def search_items(db: Session, actor: User, suite_id: int, filters: ItemFilter) -> list[ItemView]:
+    """The suite's items matching `filters`, newest first. Items `actor` labels blind are
+    searched and shown blind: their text search sees only the input, and they have no author."""
+    query = (
+        select(Item)
+        .where(Item.suite_id == suite_id)
+        .order_by(Item.updated_at.desc(), Item.id)
+        .options(*(selectinload(r) for r in (Item.author, Item.reviewer, Item.updated_by)))
+    )
     if filters.task:
         query = query.where(Item.task == filters.task)
     if filters.status:
         query = query.where(Item.status == filters.status)
-    if filters.author:
-        query = query.join(User, Item.author_id == User.id).where(User.username == filters.author)
-    rows = list(db.scalars(query))
+    blind = blind_item_pks(db, actor)
+    if filters.author:  # a blind item has no author to match
+        query = query.join(User, Item.author_id == User.id).where(
+            User.username == filters.author, Item.id.not_in(blind)
+        )
+    needle = filters.text.strip()
+    if needle:
+        matches = Item.search_text.contains(needle, autoescape=True) | Item.item_id.contains(
+            needle, autoescape=True
+        )
+        query = query.where(matches | Item.id.in_(blind))  # blind rows are matched below
+    views = [item_view(row, row.id in blind) for row in db.scalars(query)]
+    if needle:  # LIKE ignores case (ASCII) on SQLite; so does this
+        low = needle.casefold()
+        views = [
+            v
+            for v in views
+            if not v.blind or low in v.search_text.casefold() or low in v.item_id.casefold()
+        ]
     if filters.tag:  # tags are a JSON list; filtering here is portable across databases
-        rows = [r for r in rows if filters.tag in (r.tags or [])]
-    return rows
+        views = [v for v in views if filters.tag in v.tags]
+    return views

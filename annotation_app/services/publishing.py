@@ -8,9 +8,12 @@ from sqlalchemy.orm import Session
 
 from annotation_app.errors import InvalidInput
 from annotation_app.models import Item, Status, Suite, User
-from annotation_app.permissions import Action, require
+from annotation_app.permissions import Action
 from annotation_app.services import audit
-from annotation_app.services.suites import get_suite, validate_spec
+from annotation_app.services.access import service
+from annotation_app.services.items import load_suite
+from annotation_app.services.suites import validate_spec
+from annotation_app.services.visibility import blind_diff, blind_item_pks
 from evalkit.errors import Problem
 from evalkit.suite.checks import NEAR_DUPLICATE_THRESHOLD, check_items
 from evalkit.suite.diff import SuiteDiff, diff_versions
@@ -46,6 +49,7 @@ def build_draft(
     return SuiteDraft(spec, tuple(located)), []
 
 
+@service(Action.PUBLISH)
 def publish(
     db: Session,
     actor: User,
@@ -55,8 +59,7 @@ def publish(
     threshold: float = NEAR_DUPLICATE_THRESHOLD,
 ) -> SuiteVersion:
     """Write the approved items as `suites/<name>/<next version>/`; reviewers and admins."""
-    require(actor, Action.PUBLISH)
-    suite = get_suite(db, actor, suite_id)
+    suite = load_suite(db, suite_id)
     if not changelog.strip():
         raise InvalidInput([Problem("publish", "changelog", "say what changed and why")])
     draft, problems = build_draft(db, suite, threshold)
@@ -80,12 +83,23 @@ def publish(
     return version
 
 
+@service(Action.VIEW)
 def history(db: Session, actor: User, store: SuiteStore, name: str) -> list[Manifest]:
     """Published versions of `name`, newest first (manifests only: shown on every rerun)."""
-    require(actor, Action.VIEW)
     return [store.manifest(SuiteRef(name, v)) for v in reversed(store.versions(name))]
 
 
+@service(Action.VIEW)
 def diff(db: Session, actor: User, store: SuiteStore, name: str, old: str, new: str) -> SuiteDiff:
-    require(actor, Action.VIEW)
-    return diff_versions(store.load(SuiteRef(name, old)), store.load(SuiteRef(name, new)))
+    """What changed between two published versions; an annotator labelling an item of the
+    suite blind does not see the changes to its hidden fields (gold, format, provenance)."""
+    result = diff_versions(store.load(SuiteRef(name, old)), store.load(SuiteRef(name, new)))
+    blind = blind_item_pks(db, actor)
+    if not blind:
+        return result
+    query = (
+        select(Item.item_id, Item.task)
+        .join(Suite, Item.suite_id == Suite.id)
+        .where(Suite.name == name, Item.id.in_(blind))
+    )
+    return blind_diff(result, {item_id: task for item_id, task in db.execute(query)})

@@ -1,4 +1,8 @@
-"""The review workflow: draft → in review → approved / rejected (with comment) → revised."""
+"""The review workflow: draft → in review → approved / rejected (with comment) → revised.
+
+Four eyes: nobody approves or rejects an item they wrote, or whose content they changed since it
+was last approved (an edit, an import, an adjudication), whatever their role.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotation_app.errors import InvalidInput, InvalidTransition, PermissionDenied
-from annotation_app.models import Item, Status, User, utcnow
-from annotation_app.permissions import Action, require, require_edit_item
+from annotation_app.models import AuditEntry, Item, Status, User, utcnow
+from annotation_app.permissions import Action, require_edit_item
 from annotation_app.services import audit
-from annotation_app.services.items import check_version, flush_or_conflict, get_item, item_key
+from annotation_app.services.access import service
+from annotation_app.services.items import item_key, load_item
+from annotation_app.services.locking import check_version, flush_or_conflict
 from evalkit.errors import Problem
 
 # step -> (statuses it starts from, status it leads to)
@@ -18,6 +24,37 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve": (frozenset({Status.IN_REVIEW.value}), Status.APPROVED.value),
     "reject": (frozenset({Status.IN_REVIEW.value}), Status.REJECTED.value),
 }
+# Audit actions that change an item's content (its record).
+CONTENT_ACTIONS = ("item.create", "item.import", "item.update", "item.adjudicate")
+
+
+def content_editors(db: Session, keys: list[str]) -> dict[str, set[int]]:
+    """Per item key: the users who changed the item's content since it was last approved."""
+    out: dict[str, set[int]] = {key: set() for key in keys}
+    if not keys:
+        return out
+    rows = db.execute(
+        select(AuditEntry.entity_key, AuditEntry.user_id, AuditEntry.action)
+        .where(
+            AuditEntry.entity_key.in_(keys),
+            AuditEntry.action.in_([*CONTENT_ACTIONS, "item.approve"]),
+        )
+        .order_by(AuditEntry.id)
+    )
+    for key, user_id, action in rows:
+        if action == "item.approve":
+            out[key].clear()
+        elif user_id is not None:
+            out[key].add(user_id)
+    return out
+
+
+def require_four_eyes(db: Session, actor: User, row: Item) -> None:
+    """Refuse the author, and anyone who changed the content under review."""
+    if row.author_id == actor.id:
+        raise PermissionDenied("error.own_review", item=row.item_id)
+    if actor.id in content_editors(db, [row.key])[row.key]:
+        raise PermissionDenied("error.own_change", item=row.item_id)
 
 
 def _step(db: Session, actor: User, row: Item, step: str, expected_version: int) -> None:
@@ -30,9 +67,10 @@ def _step(db: Session, actor: User, row: Item, step: str, expected_version: int)
     row.updated_at = utcnow()
 
 
+@service(Action.WRITE)
 def submit(db: Session, actor: User, item_pk: int, expected_version: int) -> Item:
     """Send a draft or revised item to review."""
-    row = get_item(db, actor, item_pk)
+    row = load_item(db, item_pk)
     require_edit_item(actor, row)
     before = row.snapshot()
     _step(db, actor, row, "submit", expected_version)
@@ -42,16 +80,11 @@ def submit(db: Session, actor: User, item_pk: int, expected_version: int) -> Ite
     return row
 
 
-def _require_not_author(actor: User, row: Item) -> None:
-    if row.author_id == actor.id:
-        raise PermissionDenied("error.own_review", item=row.item_id)
-
-
+@service(Action.REVIEW)
 def approve(db: Session, actor: User, item_pk: int, expected_version: int) -> Item:
-    """A reviewer other than the author approves; the item's provenance names the reviewer."""
-    require(actor, Action.REVIEW)
-    row = get_item(db, actor, item_pk)
-    _require_not_author(actor, row)
+    """A reviewer who neither wrote nor changed the item approves; its provenance names them."""
+    row = load_item(db, item_pk)
+    require_four_eyes(db, actor, row)
     before = row.snapshot()
     _step(db, actor, row, "approve", expected_version)
     row.reviewer_id = actor.id
@@ -65,13 +98,13 @@ def approve(db: Session, actor: User, item_pk: int, expected_version: int) -> It
     return row
 
 
+@service(Action.REVIEW)
 def reject(db: Session, actor: User, item_pk: int, expected_version: int, comment: str) -> Item:
     """Send an item back to its author with a comment saying what to change."""
-    require(actor, Action.REVIEW)
     if not comment.strip():
         raise InvalidInput([Problem("review", "comment", "say why the item is rejected")])
-    row = get_item(db, actor, item_pk)
-    _require_not_author(actor, row)
+    row = load_item(db, item_pk)
+    require_four_eyes(db, actor, row)
     before = row.snapshot()
     _step(db, actor, row, "reject", expected_version)
     row.reviewer_id = actor.id
@@ -81,9 +114,10 @@ def reject(db: Session, actor: User, item_pk: int, expected_version: int, commen
     return row
 
 
+@service(Action.REVIEW)
 def review_queue(db: Session, actor: User, suite_id: int) -> list[Item]:
-    """Items waiting for review that `actor` did not write, oldest first."""
-    require(actor, Action.REVIEW)
+    """Items waiting for review that `actor` may review (did not write or change), oldest
+    first."""
     query = (
         select(Item)
         .where(
@@ -93,4 +127,6 @@ def review_queue(db: Session, actor: User, suite_id: int) -> list[Item]:
         )
         .order_by(Item.updated_at, Item.id)
     )
-    return list(db.scalars(query))
+    rows = list(db.scalars(query))
+    editors = content_editors(db, [row.key for row in rows])
+    return [row for row in rows if actor.id not in editors[row.key]]

@@ -9,13 +9,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from annotation_app.errors import EditConflict, InvalidInput, NotFound
+from annotation_app.errors import InvalidInput
 from annotation_app.models import Item, Status, Suite, User, utcnow
-from annotation_app.permissions import Action, require
+from annotation_app.permissions import Action
 from annotation_app.services import audit
-from annotation_app.services.items import new_item_row
+from annotation_app.services.access import service
+from annotation_app.services.items import load_suite, new_item_row
+from annotation_app.services.locking import check_version, flush_or_conflict
 from evalkit.errors import Problem
 from evalkit.suite.records import problems_from_validation_error
 from evalkit.suite.spec import SuiteSpec
@@ -104,19 +105,17 @@ def validate_spec(record: dict[str, Any]) -> SuiteSpec:
         raise InvalidInput(problems_from_validation_error(e, "suite")) from None
 
 
+@service(Action.VIEW)
 def get_suite(db: Session, actor: User, suite_id: int) -> Suite:
-    require(actor, Action.VIEW)
-    suite = db.get(Suite, suite_id)
-    if suite is None:
-        raise NotFound("error.no_suite", suite=str(suite_id))
-    return suite
+    return load_suite(db, suite_id)
 
 
+@service(Action.VIEW)
 def list_suites(db: Session, actor: User) -> list[Suite]:
-    require(actor, Action.VIEW)
     return list(db.scalars(select(Suite).order_by(Suite.name)))
 
 
+@service(Action.MANAGE_SUITES)
 def create_suite(
     db: Session,
     actor: User,
@@ -130,7 +129,6 @@ def create_suite(
 ) -> Suite:
     """A new, empty suite. A name already published in the store is refused: start from its
     latest version instead, or the next publish would drop its items."""
-    require(actor, Action.MANAGE_SUITES)
     record = {
         "name": name,
         "description": description,
@@ -163,6 +161,7 @@ def _add_suite(db: Session, actor: User, spec: SuiteSpec, action: str) -> Suite:
         guidelines=data["guidelines"],
         goals=data["goals"],
         tasks=data["tasks"],
+        updated_by_id=actor.id,
     )
     db.add(suite)
     db.flush()
@@ -170,10 +169,10 @@ def _add_suite(db: Session, actor: User, spec: SuiteSpec, action: str) -> Suite:
     return suite
 
 
+@service(Action.MANAGE_SUITES)
 def create_from_version(db: Session, actor: User, store: SuiteStore, ref: str) -> Suite:
     """Start curating from a published version: its spec, and its items as approved items
-    (they were reviewed before they were published)."""
-    require(actor, Action.MANAGE_SUITES)
+    (they were reviewed before they were published; their provenance is the version's)."""
     version = store.load(ref)
     if db.scalar(select(Suite.id).where(Suite.name == version.name)):
         raise InvalidInput([Problem("suite", "name", f"a suite {version.name!r} already exists")])
@@ -194,53 +193,35 @@ def create_from_version(db: Session, actor: User, store: SuiteStore, ref: str) -
     return suite
 
 
+@service(Action.MANAGE_SUITES)
 def update_suite(
     db: Session, actor: User, suite_id: int, changes: dict[str, Any], expected_version: int
 ) -> Suite:
-    """Change description, guidelines, goals or tasks (not the name, which names the folder)."""
-    require(actor, Action.MANAGE_SUITES)
-    suite = get_suite(db, actor, suite_id)
+    """Change description, guidelines, goals or tasks (not the name, which names the folder),
+    as edited on version `expected_version`: a newer version in the database (someone saved
+    meanwhile) refuses the edit with EditConflict, as for items."""
+    suite = load_suite(db, suite_id)
     before = suite.spec_record()
     unknown = set(changes) - {"description", "guidelines", "goals", "tasks"}
     if unknown:
         raise InvalidInput([Problem("suite", field, "cannot be changed") for field in unknown])
     after = {**before, **changes}
-    if suite.version != expected_version:
-        audit.record_apart(db, actor, "suite.conflict", "suite", f"suite:{suite.name}", after=after)
-        raise EditConflict(
-            what=f"suite:{suite.name}",
-            current=before,
-            current_version=suite.version,
-            by="-",
-            at=str(suite.updated_at),
-            attempted=after,
-        )
+    check_version(db, actor, suite, expected_version, after)
     spec = validate_spec(after).model_dump(mode="json", exclude_none=True)
     suite.description = spec["description"]
     suite.guidelines = spec["guidelines"]
     suite.goals = spec["goals"]
     suite.tasks = spec["tasks"]
     suite.updated_at = utcnow()
-    try:
-        db.flush()
-    except StaleDataError:
-        raise EditConflict(
-            what=f"suite:{suite.name}",
-            current=before,
-            current_version=expected_version + 1,
-            by="-",
-            at="-",
-            attempted=after,
-        ) from None
-    audit.record(
-        db, actor, "suite.update", "suite", f"suite:{suite.name}", before, suite.spec_record()
-    )
+    suite.updated_by_id = actor.id
+    flush_or_conflict(db, actor, suite, after)
+    audit.record(db, actor, "suite.update", "suite", suite.key, before, suite.spec_record())
     return suite
 
 
+@service(Action.VIEW)
 def status_counts(db: Session, actor: User) -> dict[int, dict[str, int]]:
     """Items per status of every suite, in one query (the suites list)."""
-    require(actor, Action.VIEW)
     out: dict[int, dict[str, int]] = {}
     query = select(Item.suite_id, Item.status, func.count()).group_by(Item.suite_id, Item.status)
     for suite_id, status, n in db.execute(query):
@@ -248,8 +229,8 @@ def status_counts(db: Session, actor: User) -> dict[int, dict[str, int]]:
     return out
 
 
+@service(Action.VIEW)
 def counts(db: Session, actor: User, suite_id: int) -> SuiteCounts:
-    require(actor, Action.VIEW)
     rows = db.execute(select(Item.task, Item.status, Item.tags).where(Item.suite_id == suite_id))
     by_task: Counter[str] = Counter()
     by_status: Counter[str] = Counter()

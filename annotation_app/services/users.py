@@ -1,41 +1,46 @@
-"""Accounts: creation, login, roles, interface language."""
+"""Accounts: creation (the app and the command line share one user-name rule, from
+`annotation_app.security`), roles, interface language. Logging in is in `logins`."""
 
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotation_app.errors import InvalidInput, NotFound, NotLoggedIn, PermissionDenied
 from annotation_app.i18n import LANGUAGES
 from annotation_app.models import Role, User
-from annotation_app.permissions import Action, require
+from annotation_app.permissions import Action
 from annotation_app.security import (
     MIN_PASSWORD_LENGTH,
     hash_password,
-    needs_rehash,
-    verify_password,
+    normalize_username,
+    username_key,
+    username_problems,
 )
 from annotation_app.services import audit
+from annotation_app.services.access import service
+from annotation_app.services.logins import authenticate, sso_user
+from annotation_app.services.visibility import UserInfo, user_info
 from evalkit.errors import Problem
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+__all__ = [
+    "authenticate",
+    "bootstrap_user",
+    "create_user",
+    "current_user",
+    "list_users",
+    "set_language",
+    "sso_user",
+    "update_user",
+]
 
 
 def _check_new_user(
     db: Session, username: str, password: str | None, role: str, language: str
 ) -> list[Problem]:
-    problems = []
-    if not USERNAME_PATTERN.match(username):
-        problems.append(
-            Problem(
-                "user",
-                "username",
-                f"{username!r}: use letters, digits and . _ @ + - (at most 128 characters)",
-            )
-        )
-    elif db.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+    problems = [Problem("user", "username", reason) for reason in username_problems(username)]
+    taken = select(User.id).where(User.username_key == username_key(username))
+    if not problems and db.scalar(taken):
         problems.append(Problem("user", "username", f"{username!r} is already taken"))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         problems.append(
@@ -57,6 +62,7 @@ def _new_user(
     display_name: str,
     language: str,
 ) -> User:
+    username = normalize_username(username)
     problems = _check_new_user(db, username, password, role, language)
     if problems:
         raise InvalidInput(problems)
@@ -73,6 +79,7 @@ def _new_user(
     return user
 
 
+@service(Action.MANAGE_USERS)
 def create_user(
     db: Session,
     actor: User,
@@ -83,9 +90,8 @@ def create_user(
     language: str = "en",
 ) -> User:
     """An admin creates an account; `password=None` makes a single-sign-on-only account."""
-    require(actor, Action.MANAGE_USERS)
     user = _new_user(db, username, password, role, display_name, language)
-    audit.record(db, actor, "user.create", "user", f"user:{username}", None, user.public())
+    audit.record(db, actor, "user.create", "user", f"user:{user.username}", None, user.public())
     return user
 
 
@@ -100,29 +106,15 @@ def bootstrap_user(
     """Create an account from the command line (whoever runs it owns the machine)."""
     user = _new_user(db, username, password, role, display_name, language)
     audit.record(
-        db, None, "user.create", "user", f"user:{username}", None, user.public(), username="cli"
+        db,
+        None,
+        "user.create",
+        "user",
+        f"user:{user.username}",
+        None,
+        user.public(),
+        username="cli",
     )
-    return user
-
-
-def authenticate(db: Session, username: str, password: str) -> User:
-    """The user with this name and password; one message for every failure, so that a wrong
-    name and a wrong password cannot be told apart."""
-    user = db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        raise NotLoggedIn("error.login_failed")
-    if user.password_hash and needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
-
-
-def sso_user(db: Session, email: str | None) -> User:
-    """The account for a single-sign-on identity: its username is the e-mail address."""
-    user = None
-    if email:
-        user = db.scalar(select(User).where(func.lower(User.username) == email.lower()))
-    if user is None or not user.active:
-        raise NotLoggedIn("error.sso_unknown", email=email or "-")
     return user
 
 
@@ -134,7 +126,9 @@ def current_user(db: Session, user_id: int | None) -> User:
     return user
 
 
+@service(Action.ACCOUNT)
 def set_language(db: Session, actor: User, language: str) -> None:
+    """The actor's own interface language."""
     if language not in LANGUAGES:
         raise InvalidInput([Problem("user", "language", f"unknown language {language!r}")])
     if actor.language != language:
@@ -145,11 +139,13 @@ def set_language(db: Session, actor: User, language: str) -> None:
         )
 
 
-def list_users(db: Session, actor: User) -> list[User]:
-    require(actor, Action.VIEW)
-    return list(db.scalars(select(User).order_by(User.username)))
+@service(Action.VIEW)
+def list_users(db: Session, actor: User) -> list[UserInfo]:
+    """Every account, by name (no password hashes)."""
+    return [user_info(u) for u in db.scalars(select(User).order_by(User.username))]
 
 
+@service(Action.MANAGE_USERS)
 def update_user(
     db: Session,
     actor: User,
@@ -161,7 +157,6 @@ def update_user(
 ) -> User:
     """Change a role, (de)activate, or set a new password; admins only, never oneself's role
     or activity (so the last admin cannot lock everyone out)."""
-    require(actor, Action.MANAGE_USERS)
     user = db.get(User, user_id)
     if user is None:
         raise NotFound("error.no_user", user=str(user_id))

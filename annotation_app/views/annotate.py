@@ -18,8 +18,7 @@ st.title(tr("annotate.title"))
 
 with runtime.reading() as (db, actor):
     mine = [
-        (a.id, a.item.item_id, agreement.blind_record(a.item.record), a.label)
-        for a in agreement.my_assignments(db, actor, suite_id)
+        (a.id, a.item_id, a.record, a.label) for a in agreement.my_assignments(db, actor, suite_id)
     ]
 if not mine:
     st.info(tr("annotate.none"))

@@ -27,7 +27,7 @@ with runtime.reading() as (db, actor):
         row = None  # the sidebar switched suites: start a new item here
     status, comment = (row.status, row.review_comment) if row else (None, None)
     editable = row is None or can_edit_item(actor, row)
-    history = audit.item_history(db, actor, items.item_key(row)) if row else []
+    history = audit.item_history(db, actor, row.id) if row else []
     history_rows = [{"at": str(e.at), "who": e.username, "action": e.action} for e in history]
 if state["pk"] is not None and row is None:
     editing.load(None)

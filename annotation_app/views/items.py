@@ -41,7 +41,7 @@ with runtime.reading() as (db, actor):
             tr("items.task"): row.task,
             tr("items.col.language"): row.language,
             tr("items.status"): tr(f"status.{row.status}"),
-            tr("items.author"): row.author.username,
+            tr("items.author"): row.author,
             tr("items.tag"): ", ".join(row.tags or []),
             tr("items.col.text"): row.search_text.splitlines()[0][:120] if row.search_text else "",
         }

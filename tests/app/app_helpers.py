@@ -1,4 +1,4 @@
-"""Shared test data for the app tests: a password, an MCQ record, the `act` signature."""
+"""Shared test data for the app tests: a password, the users, an MCQ record, `act`'s type."""
 
 from __future__ import annotations
 
@@ -6,6 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 PASSWORD = "correct horse"
+# name, role, active: every test database has these accounts.
+USERS: tuple[tuple[str, str, bool], ...] = (
+    ("admin", "admin", True),
+    ("rev", "reviewer", True),
+    ("rev2", "reviewer", True),
+    ("ann1", "annotator", True),
+    ("ann2", "annotator", True),
+    ("ann3", "annotator", True),
+    ("gone", "admin", False),
+)
 
 
 def mcq(question: str = "合同何时成立？", answer: str = "A", **extra: Any) -> dict[str, Any]:

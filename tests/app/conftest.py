@@ -1,14 +1,20 @@
 """Fixtures for the annotation app: a real SQLite database (migrated by Alembic) per test,
-users of each role, and a suite with a few items."""
+users of each role, and a suite with a few items.
+
+Every test's database is a copy of one template made once per session (migrated, with the
+users below), so that argon2 hashes the passwords once, not once per test.
+"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from app_helpers import PASSWORD, Run, mcq
+from app_helpers import PASSWORD, USERS, Run, mcq
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from annotation_app.db import open_database, transaction
@@ -17,13 +23,26 @@ from annotation_app.services import items, suites, users
 from evalkit.suite.store import SuiteStore
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "app.db"
+    made = open_database(f"sqlite:///{path}")
+    with transaction(made) as db:
+        for name, role, active in USERS:
+            user = users.bootstrap_user(db, name, PASSWORD, role)
+            user.active = active
+    made.kw["bind"].dispose()  # closes the last connection: the WAL is checkpointed into the file
+    return path
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'app.db'}"
 
 
 @pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+def factory(db_url: str, template_db: Path) -> Iterator[sessionmaker[Session]]:
+    shutil.copyfile(template_db, db_url.removeprefix("sqlite:///"))
     made = open_database(db_url)
     yield made
     made.kw["bind"].dispose()
@@ -36,11 +55,14 @@ def store(tmp_path: Path) -> SuiteStore:
 
 @pytest.fixture
 def act(factory: sessionmaker[Session]) -> Run:
-    """act(username, service, *args): run a service as that user in its own transaction."""
+    """act(username, service, *args): run a service as that user in its own transaction
+    (username None: no signed-in user)."""
 
-    def run(username: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def run(username: str | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with transaction(factory) as db:
-            actor = db.query(User).filter_by(username=username).one()
+            actor = None
+            if username is not None:
+                actor = db.scalars(select(User).where(User.username == username)).one()
             return fn(db, actor, *args, **kwargs)
 
     return run
@@ -48,18 +70,10 @@ def act(factory: sessionmaker[Session]) -> Run:
 
 @pytest.fixture
 def people(factory: sessionmaker[Session]) -> dict[str, int]:
-    """admin, rev (reviewer), ann1/ann2/ann3 (annotators) -> user id."""
-    ids = {}
-    with transaction(factory) as db:
-        for name, role in [
-            ("admin", "admin"),
-            ("rev", "reviewer"),
-            ("ann1", "annotator"),
-            ("ann2", "annotator"),
-            ("ann3", "annotator"),
-        ]:
-            ids[name] = users.bootstrap_user(db, name, PASSWORD, role).id
-    return ids
+    """admin, rev and rev2 (reviewers), ann1/ann2/ann3 (annotators), gone (a deactivated
+    admin) -> user id."""
+    with factory() as db:
+        return {u.username: u.id for u in db.scalars(select(User))}
 
 
 @pytest.fixture

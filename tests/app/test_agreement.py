@@ -10,7 +10,7 @@ from app_helpers import Run, mcq
 from sklearn.metrics import cohen_kappa_score
 
 from annotation_app.errors import InvalidInput, PermissionDenied
-from annotation_app.services import agreement, items
+from annotation_app.services import agreement, items, visibility
 
 # Two annotators on ten items: kappa = 0.4 by hand (observed 0.7, chance 0.5).
 A = list("AABBAABBAB")
@@ -58,7 +58,7 @@ def test_free_text_labels_compare_after_normalisation() -> None:
 
 def test_blind_record_hides_gold_and_people() -> None:
     record = {**mcq(id="q"), "provenance": {"author": "ann1", "reviewer": "rev"}}
-    assert agreement.blind_record(record) == {
+    assert visibility.blind_record(record) == {
         "id": "q",
         "task": "mcq",
         "language": "zh",

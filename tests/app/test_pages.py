@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
 
 from annotation_app.models import Item
-from annotation_app.services import items, review
+from annotation_app.services import agreement, items, review
 from evalkit.cli import cli
 
 APP = Path(__file__).parents[2] / "annotation_app" / "app.py"
@@ -177,3 +177,33 @@ def test_interface_language_is_per_user(app_env: Path, suite_id: int) -> None:
     assert other.title[0].value == "New item"
     again = login("ann1")
     assert again.session_state["lang"] == "zh"
+
+
+def test_an_assigned_annotator_sees_the_item_blind_on_every_page(
+    app_env: Path, suite_id: int, act: Run, people: dict[str, int]
+) -> None:
+    gold = "十二年零三个月"
+    record = {
+        "task": "qa",
+        "language": "zh",
+        "question": "这份合同的期限是多长？",
+        "answers": [gold],
+    }
+    pk = act("ann1", items.create_item, suite_id, {**record, "id": "qa1"}).item.id
+    made = act("rev", agreement.assign, [pk], [people["ann2"], people["ann3"]])
+    mine = next(a for a in made if a.annotator_id == people["ann2"])
+    at = login("ann2")
+    at.switch_page("views/annotate.py").run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "这份合同的期限是多长？" in shown and gold not in shown
+    at.text_area(key=f"label-{mine.id}").input("一年")
+    at.button(key=f"save-label-{mine.id}").click().run()
+    assert not at.exception and "✓ 一年" in texts(at)
+    at.switch_page("views/items.py").run()
+    table = at.dataframe[0].value.to_string()
+    assert "qa1" in table and gold not in table and "ann1" not in table
+    at.button(key="open_item").click().run()
+    at.switch_page("views/editor.py").run()
+    assert not at.exception, at.exception
+    assert gold not in texts(at) and at.text_area(key="ed-answers").value == ""

@@ -18,7 +18,7 @@ from annotation_app.errors import (
     PermissionDenied,
 )
 from annotation_app.models import AuditEntry, Item, User
-from annotation_app.services import audit, imports, items, review, suites, users
+from annotation_app.services import audit, imports, items, locking, review, suites, users
 from evalkit.suite.importing import ColumnMapping
 from evalkit.suite.store import SuiteStore
 
@@ -36,7 +36,7 @@ def test_fresh_database_is_migrated_and_wal(factory: sessionmaker[Session]) -> N
         assert db.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert (
             db.connection().exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            == "0001"
+            == "0002"
         )
 
 
@@ -192,12 +192,12 @@ def test_race_between_check_and_write_is_caught_by_the_version_counter(
     on) and is refused instead of overwriting."""
     with transaction(factory) as db:
         actor = db.query(User).filter_by(username="ann1").one()
-        row = items.get_item(db, actor, item_pk)
-        items.check_version(db, actor, row, 1, {})
+        row = items.load_item(db, item_pk)
+        locking.check_version(db, actor, row, 1, {})
         row.record = {**row.record, "question": "作者的版本"}
         act("rev", items.update_item, item_pk, mcq(question="审核员的版本"), 1)  # commits first
         with pytest.raises(EditConflict) as caught:
-            items.flush_or_conflict(db, actor, row, {"question": "作者的版本"})
+            locking.flush_or_conflict(db, actor, row, {"question": "作者的版本"})
     assert caught.value.by == "rev" and caught.value.current["record"]["question"] == "审核员的版本"
     with factory() as db:
         assert db.get(Item, item_pk).record["question"] == "审核员的版本"
