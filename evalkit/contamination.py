@@ -15,7 +15,6 @@ style would otherwise make every item look contaminated. They are left out of th
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -25,7 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from evalkit.errors import EvalkitError, NotFoundError, UsageError
+from evalkit.errors import EvalkitError, UsageError
+from evalkit.files import read_jsonl, read_text
 from evalkit.metrics.text import CJK_CHAR_CLASS
 from evalkit.overrides import compose_config
 from evalkit.suite.items import ItemBase
@@ -123,32 +123,15 @@ def _strings(value: Any, keys: frozenset[str] | None) -> Iterator[str]:
 
 def read_training_texts(path: Path, fields: Sequence[str] = ()) -> list[str]:
     """One text per JSONL record (its text fields joined), or a whole text file as one."""
-    if not path.is_file():
-        raise NotFoundError(f"{path}: no such file")
-    try:
-        content = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
-        return [content]
-    if suffix != ".jsonl":
+    if suffix not in (*TEXT_SUFFIXES, ".jsonl") and path.is_file():
         raise UsageError(
             f"{path}: unsupported training file type {suffix or '(none)'!r}; "
             f"use .jsonl or {', '.join(TEXT_SUFFIXES)}"
         )
-    texts = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UsageError(
-                f"{path}:{number}: invalid JSON: {e.msg} at column {e.colno}"
-            ) from None
-        texts.append(record_text(record, fields))
-    return texts
+    if suffix in TEXT_SUFFIXES:
+        return [read_text(path)]
+    return [record_text(line.value, fields) for line in read_jsonl(path)]
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,7 @@ def test_metadata_fields_are_not_searched(tmp_path: Path) -> None:
         (["suite=harbour", "data=x.jsonl", "treshold=0.5"], "did you mean 'threshold'?"),
         (["suite=harbour", "data=x.jsonl", "threshold=0"], "error: threshold=0"),
         (["suite=harbour"], "missing data=... (required)"),
-        (["suite=harbour", "data=bad.jsonl"], "bad.jsonl:2: invalid JSON"),
+        (["suite=harbour", "data=bad.jsonl"], "bad.jsonl:2: -: invalid JSON"),
         (["suite=harbour", "data=x.csv"], "unsupported training file type '.csv'"),
         (["harbour"], "expected KEY=VALUE"),
     ],

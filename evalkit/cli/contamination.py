@@ -33,13 +33,15 @@ def contamination(overrides: tuple[str, ...]) -> None:
         check_contamination,
         compose_contamination_config,
     )
-    from evalkit.errors import EvalkitError, UsageError
+    from evalkit.errors import EvalkitError, ProblemsFound, UsageError
 
     try:
         report = check_contamination(compose_contamination_config(list(overrides)))
     except UsageError:
         raise
-    except EvalkitError as e:  # exit 1 means "contaminated"; a missing input must not read so
+    except ProblemsFound as e:  # exit 1 means "contaminated"; a bad input must not read so
+        raise ProblemsFound(e.problems, e.summary, exit_code=UsageError.exit_code) from None
+    except EvalkitError as e:
         raise UsageError(str(e)) from None
     for line in report.lines()[:-1]:
         click.echo(line)

@@ -19,7 +19,14 @@ def report(run_dir: Path, suites_dir: Path | None) -> None:
 
     Reads results.jsonl, summary.json and manifest.json; nothing is generated or re-scored.
     """
-    from evalkit.report import write_report
+    from evalkit.outputs import check_output, check_writable_folder
+    from evalkit.report import REPORT_FILE, write_report
+    from evalkit.scoring.run_folder import scored_files
 
+    scored_files(run_dir)
+    check_writable_folder(run_dir, "run folder")
+    for name in (REPORT_FILE, "summary.csv", "summary.md"):
+        check_output(run_dir / name, "file", overwrite=True)
+    # write_report reads and checks every file it uses before it writes anything.
     path = write_report(run_dir, suites_dir)
     click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB), summary.csv, summary.md")

@@ -7,7 +7,19 @@ from pathlib import Path
 import click
 
 from evalkit.cli.keys import KeysCommand
-from evalkit.runner.config import compose_run_config, config_help
+from evalkit.runner.config import RunConfig, compose_run_config, config_help
+
+
+def check_outputs(config: RunConfig) -> None:
+    """Where the run will write, checked before anything is loaded or generated."""
+    from evalkit.outputs import check_creatable, check_output
+
+    out = Path(config.out)
+    check_creatable(out)
+    if config.run_id is not None:
+        check_output(out / config.run_id, "folder", option="run_id=")
+    if config.cache:
+        check_output(Path(config.cache), "file", overwrite=True, option="cache=")
 
 
 @click.command(
@@ -36,6 +48,7 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     from evalkit.scoring import check_gate, score_run
 
     config = compose_run_config(list(overrides), config_file)
+    check_outputs(config)
     result = execute_run(config)
     summary = score_run(
         result.run_dir,

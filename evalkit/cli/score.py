@@ -59,10 +59,21 @@ def score(
     The run is scored with the metric choices it recorded; KEY=VALUE changes them, e.g.
     metrics.qa=[exact_match,token_f1] or bleu_tokenize=char.
     """
+    from evalkit.outputs import check_output, check_writable_folder
     from evalkit.overrides import compose_config
-    from evalkit.scoring import check_gate, read_manifest, recorded_scoring, score_run
+    from evalkit.scoring import (
+        RESULTS_FILE,
+        SUMMARY_FILE,
+        check_gate,
+        read_manifest,
+        recorded_scoring,
+        score_run,
+    )
     from evalkit.scoring.config import ScoringConfig
 
+    check_writable_folder(run_dir, "run folder")
+    for name in (RESULTS_FILE, SUMMARY_FILE):
+        check_output(run_dir / name, "file", overwrite=True)
     config = None
     if overrides:  # on top of what the run recorded
         recorded = recorded_scoring(read_manifest(run_dir))

@@ -98,12 +98,17 @@ def render_report(data: dict[str, Any]) -> str:
 
 def write_report(run_dir: Path, suites_dir: Path | None = None) -> Path:
     """Write report.html, summary.csv and summary.md into a scored run folder."""
-    data = build_report_data(run_dir, suites_dir)
+    from evalkit.outputs import atomic_output
+
+    data = build_report_data(run_dir, suites_dir)  # reads and checks everything first
+    page = render_report(data)
+    frame = summary_frame(data["table"])
+    markdown = summary_markdown(data["table"], data["columns"], data["summary"])
     path = run_dir / REPORT_FILE
-    path.write_text(render_report(data), encoding="utf-8")
-    summary_frame(data["table"]).to_csv(run_dir / "summary.csv", index=False)
-    (run_dir / "summary.md").write_text(
-        summary_markdown(data["table"], data["columns"], data["summary"]),
-        encoding="utf-8",
-    )
+    with atomic_output(path) as temporary:  # each file whole or not at all
+        temporary.write_text(page, encoding="utf-8")
+    with atomic_output(run_dir / "summary.csv") as temporary:
+        frame.to_csv(temporary, index=False)
+    with atomic_output(run_dir / "summary.md") as temporary:
+        temporary.write_text(markdown, encoding="utf-8")
     return path

@@ -7,34 +7,18 @@ template's job (Jinja autoescape) and the page's (text nodes only).
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import NotFoundError
 from evalkit.metrics.answers import format_failure
-from evalkit.scoring import RESULTS_FILE, SUMMARY_FILE, load_run
+from evalkit.scoring.run_folder import load_run, read_results
 from evalkit.suite.store import SuiteVersion
 
 # An item counts as right when its score reaches this (binary metrics are 0/1; F1-like
 # scores are right when mostly right).
 RIGHT = 0.5
 EXAMPLES_PER_FAILURE = 3
-
-
-def read_results(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """summary.json and the rows of results.jsonl of a scored run."""
-    if not run_dir.is_dir():
-        raise NotFoundError(f"{run_dir}: no such run folder")
-    summary_path, results_path = run_dir / SUMMARY_FILE, run_dir / RESULTS_FILE
-    for path in (summary_path, results_path):
-        if not path.is_file():
-            raise NotFoundError(f"{path}: missing; score the run first (evalkit score {run_dir})")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    with results_path.open(encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f]
-    return summary, rows
 
 
 def summary_table(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -193,8 +177,8 @@ def item_table(
 
 def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str, Any]:
     """Everything the report shows, from the run folder (and the suites it recorded)."""
-    summary, rows = read_results(run_dir)
     manifest, versions = load_run(run_dir, suites_dir)
+    summary, rows = read_results(run_dir, versions)  # every row checked for what is read
     table = summary_table(summary)
     rates, failures = format_section(rows, versions)
     return {

@@ -52,8 +52,9 @@ class RunConfig(ScoringConfig):
     run_id: str | None = Field(
         default=None, pattern=r"^[A-Za-z0-9._-]+$", description="Run folder name (default: time)."
     )
-    cache: str = Field(
-        default=".evalkit/cache.sqlite", description="Generation cache file ('' disables)."
+    cache: str | None = Field(
+        default=".evalkit/cache.sqlite",
+        description="Generation cache file ('' or nothing: a cache of this run's own only).",
     )
     models_dir: str = Field(default="models", description="Folder of model configs (NAME.yaml).")
     suites_dir: str = Field(default="suites", description="Folder of published suites.")

@@ -126,7 +126,7 @@ class PromptFitter:
         tokens = self.count.prompt(prompt)
         if tokens <= budget:
             return Fit(prompt)
-        config = spec.tasks[item.task]  # type: ignore[index]
+        config = spec.tasks[item.task]
         record: dict[str, Any] = {"prompt_tokens_before": tokens}
         if prompt.format == "base":
             exemplars = self._rendered(config, item, dev_items, seed, fewshot)
@@ -253,7 +253,9 @@ def make_fitter(
         return None
     try:
         counter = TokenCounter(model)
-    except (OSError, ValueError, TypeError) as e:
+    except Exception as e:  # tokenizers and Jinja raise bare or foreign exception types
+        if isinstance(e, EvalkitError):
+            raise
         raise EvalkitError(
             f"{model.path}: cannot load the tokenizer to measure prompts: {e}"
         ) from None

@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from evalkit.errors import NotFoundError, UsageError
+from evalkit.errors import ConfigProblems, NotFoundError, ProblemsFound, UsageError
+from evalkit.files import bad, expect_object, kind_of, read_json, read_text, read_yaml, validate
 from evalkit.prompts import PromptFormat
 
 ModelKind = Literal["base", "chat", "sft"]
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
+# JSON files of a model folder that the engines parse; a corrupt one is found before they start.
+_JSON_CONFIGS = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "tokenizer.json",
+)
+MAX_CONFIG_BYTES = 256 << 20  # tokenizer.json of a large vocabulary is tens of MB
 
 
 class ModelSpec(BaseModel):
@@ -84,42 +93,144 @@ class ModelSpec(BaseModel):
         return f"{self.starting_point}→sft" if self.kind == "sft" else self.kind
 
 
+class _CheckpointConfig(BaseModel):
+    """What evalkit reads of a checkpoint's config.json (its context length, see fitting)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text_config: dict[str, Any] | None = None
+
+
+class _NamedTemplate(BaseModel):
+    """One entry of a tokenizer config's list of named chat templates."""
+
+    name: str
+    template: str
+
+
+class _TokenizerConfig(BaseModel):
+    """What evalkit reads of a tokenizer_config.json: the chat template, if any."""
+
+    model_config = ConfigDict(extra="allow")
+
+    chat_template: Any = None
+
+    @field_validator("chat_template")
+    @classmethod
+    def _template(cls, v: Any) -> str | list[_NamedTemplate] | None:
+        if v is None or isinstance(v, str):
+            return v
+        if isinstance(v, list) and all(isinstance(t, dict) for t in v):
+            try:
+                return [_NamedTemplate.model_validate(t) for t in v]
+            except ValidationError:
+                pass
+        raise ValueError(f"expected text or a list of {{name, template}} objects, got {kind_of(v)}")
+
+
+def _read_tokenizer_config(path: Path) -> _TokenizerConfig:
+    data = read_json(path, "tokenizer config", MAX_CONFIG_BYTES)
+    return validate(_TokenizerConfig, data, path)
+
+
 def chat_template_of(model_dir: Path) -> str | None:
     """The tokenizer's chat template, from tokenizer_config.json or chat_template.jinja."""
     jinja = model_dir / "chat_template.jinja"
     if jinja.is_file():
-        return jinja.read_text(encoding="utf-8")
+        return read_text(jinja, "chat template", MAX_CONFIG_BYTES)
     config = model_dir / "tokenizer_config.json"
     if config.is_file():
-        template = json.loads(config.read_text(encoding="utf-8")).get("chat_template")
+        template = _read_tokenizer_config(config).chat_template
         if isinstance(template, list):  # named templates: use "default"
-            template = next((t["template"] for t in template if t.get("name") == "default"), None)
+            template = next((t.template for t in template if t.name == "default"), None)
         return template or None
     return None
 
 
 def check_model_dir(path: Path) -> None:
+    """A Hugging Face model folder whose configs evalkit and the engines read are readable:
+    a corrupt one fails here, in one line, before any engine starts."""
     if not path.is_dir():
         raise NotFoundError(f"{path}: no such model folder")
     if not (path / "config.json").is_file():
         raise NotFoundError(f"{path}: no config.json; not a Hugging Face model folder")
     if not any((path / f).is_file() for f in _TOKENIZER_FILES):
         raise NotFoundError(f"{path}: no tokenizer files ({', '.join(_TOKENIZER_FILES)})")
+    for name in _JSON_CONFIGS:
+        if (path / name).is_file():
+            data = read_json(path / name, "model config", MAX_CONFIG_BYTES)
+            if name == "config.json":
+                validate(_CheckpointConfig, data, path / name)
+            else:
+                expect_object(data, path / name)
+    _check_chat_template(path)
+    _check_tokenizer(path / "tokenizer.json")
+
+
+def _check_chat_template(model_dir: Path) -> None:
+    """The chat template parses as Jinja (the engines render it; a syntax error there would
+    come after the engine started)."""
+    from jinja2 import TemplateSyntaxError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    template = chat_template_of(model_dir)
+    if template is None:
+        return
+    jinja = model_dir / "chat_template.jinja"
+    source = jinja if jinja.is_file() else model_dir / "tokenizer_config.json"
+    try:  # as transformers parses it: with loop controls; its own tags ({% generation %}) pass
+        ImmutableSandboxedEnvironment(extensions=["jinja2.ext.loopcontrols"]).parse(template)
+    except TemplateSyntaxError as e:
+        if e.message and e.message.startswith("Encountered unknown tag"):
+            return
+        where = f"{source}:{e.lineno}" if source == jinja else str(source)
+        field = "-" if source == jinja else "chat_template"
+        reason = f"not a valid Jinja template (line {e.lineno}: {e.message})"
+        raise bad(where, reason, field) from None
+
+
+def _check_tokenizer(path: Path) -> None:
+    """A tokenizer.json that parses as JSON can still be no tokenizer: load it, when the
+    `tokenizers` library is here (the engines bring it), as the engines will."""
+    if not path.is_file():
+        return
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        return
+    try:
+        Tokenizer.from_file(str(path))
+    except Exception as e:  # the library raises a bare Exception for a malformed file
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise bad(path, f"not a tokenizer the engines can load ({reason})") from None
+
+
+def _folder_model_name(path: Path) -> str:
+    """A model's short name from its folder's name: `my ckpt [2]` -> `my-ckpt-2`."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", path.name).strip("-.") or "model"
+
+
+def _read_model_config(config_path: Path, ref: str) -> ModelSpec:
+    try:
+        data = read_yaml(config_path, "model config")
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise bad(config_path, f"expected KEY: VALUE lines, got {kind_of(data)}")
+        spec = validate(ModelSpec, {"name": ref, **data}, config_path)
+    except ProblemsFound as e:  # part of the command line, as the run's --config is
+        raise ConfigProblems(e.problems) from None
+    if "\0" in spec.path:
+        raise UsageError(f"{config_path}: path: contains a NUL character")
+    return spec
 
 
 def resolve_model(ref: str, models_dir: Path, kind: ModelKind | None = None) -> ModelSpec:
     """A model config by name, or a model folder by path."""
+    if "\0" in ref:
+        raise UsageError(f"model {ref!r}: contains a NUL character")
     config_path = models_dir / f"{ref}.yaml"
     if config_path.is_file():
-        try:
-            data = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-            spec = ModelSpec.model_validate({"name": ref, **data})
-        except yaml.YAMLError as e:
-            raise UsageError(f"{config_path}: invalid YAML: {e}") from None
-        except ValidationError as e:
-            first = e.errors(include_url=False)[0]
-            where = ".".join(map(str, first["loc"])) or "-"
-            raise UsageError(f"{config_path}: {where}: {first['msg']}") from None
+        spec = _read_model_config(config_path, ref)
         path = Path(spec.path)
         if not path.is_absolute():
             path = (config_path.parent / path).resolve()
@@ -134,7 +245,9 @@ def resolve_model(ref: str, models_dir: Path, kind: ModelKind | None = None) -> 
                 f"{models_dir}/NAME.yaml with kind: sft and starting_point: base|chat"
             )
         detected: ModelKind = "chat" if chat_template_of(path) else "base"
-        return ModelSpec(name=path.name, path=str(path.resolve()), kind=kind or detected)
+        return ModelSpec(
+            name=_folder_model_name(path), path=str(path.resolve()), kind=kind or detected
+        )
     known = sorted(p.stem for p in models_dir.glob("*.yaml")) if models_dir.is_dir() else []
     close = difflib.get_close_matches(ref, known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""

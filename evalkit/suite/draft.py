@@ -7,15 +7,16 @@ Reading never stops at the first problem: every bad line and field is collected 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from evalkit.errors import NotFoundError, Problem
+from evalkit.errors import NotFoundError, Problem, ProblemsFound
+from evalkit.files import MAX_YAML_BYTES, jsonl_lines, kind_of, parse_yaml, read_text, unencodable
 from evalkit.suite.checks import NEAR_DUPLICATE_THRESHOLD, check_items
 from evalkit.suite.items import ItemBase, item_to_record
 from evalkit.suite.records import LocatedItem, parse_item, problems_from_validation_error
@@ -23,6 +24,7 @@ from evalkit.suite.spec import SuiteSpec
 
 SPEC_FILE = "suite.yaml"
 ITEMS_FILE = "items.jsonl"
+NO_TEST_ITEMS = "no test items: a suite needs at least one item with split 'test'"
 
 
 @dataclass(frozen=True)
@@ -33,38 +35,36 @@ class SuiteDraft:
     items: tuple[LocatedItem, ...]
     path: Path | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        # Whoever builds a draft (a folder, the app, a script): a suite scores its test items.
+        if not any(located.item.split == "test" for located in self.items):
+            where = str(self.path / ITEMS_FILE) if self.path else self.spec.name
+            raise ProblemsFound([Problem(where, "split", NO_TEST_ITEMS)])
+
     @property
     def plain_items(self) -> list[ItemBase]:
         return [located.item for located in self.items]
 
 
 def read_items_jsonl(path: Path) -> tuple[list[LocatedItem], list[Problem]]:
-    """Parse an items file line by line; blank lines are skipped."""
-    if not path.is_file():
-        raise NotFoundError(f"{path}: no such file")
+    """Parse an items file line by line; blank lines are skipped, every bad line reported.
+
+    A file without a single item is a problem too: "ok, 0 items" passes nothing.
+    """
     items: list[LocatedItem] = []
     problems: list[Problem] = []
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            where = f"{path}:{number}"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                problems.append(
-                    Problem(where, "-", f"not UTF-8 text ({e.reason} at byte {e.start})")
-                )
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line.rstrip("\r\n"))
-            except json.JSONDecodeError as e:
-                problems.append(Problem(where, "-", f"invalid JSON: {e.msg} at column {e.colno}"))
-                continue
-            item, item_problems = parse_item(record, where)
-            problems.extend(item_problems)
-            if item is not None:
-                items.append(LocatedItem(item, where))
+    lines = 0
+    for line in jsonl_lines(path, "items file"):
+        lines += 1
+        if line.problem is not None:
+            problems.append(line.problem)
+            continue
+        item, item_problems = parse_item(line.value, line.where, utf8_clean=not line.escapes)
+        problems.extend(item_problems)
+        if item is not None:
+            items.append(LocatedItem(item, line.where))
+    if not lines:
+        problems.append(Problem(str(path), "-", "no items: the file is empty"))
     return items, problems
 
 
@@ -93,21 +93,18 @@ def _yaml_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None
 
 def read_spec(path: Path) -> tuple[SuiteSpec | None, list[Problem]]:
     """Parse and validate a suite.yaml; problems carry the YAML line of the offending key."""
-    if not path.is_file():
-        raise NotFoundError(f"{path}: no such file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        return None, [Problem(str(path), "-", f"not UTF-8 text ({e.reason} at byte {e.start})")]
+        text = read_text(path, "suite spec", MAX_YAML_BYTES)
+        data = parse_yaml(text, path)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except ProblemsFound as e:
+        return None, e.problems
+    if not isinstance(data, dict):
+        return None, [
+            Problem(str(path), "-", f"expected a suite spec (an object), got {kind_of(data)}")
+        ]
     try:
-        data: Any = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        return None, [Problem(where, "-", f"invalid YAML: {getattr(e, 'problem', e)}")]
-    try:
-        return SuiteSpec.model_validate(data), []
+        spec = SuiteSpec.model_validate(data)
     except ValidationError as e:
 
         def locate(loc: tuple[int | str, ...]) -> str:
@@ -115,6 +112,13 @@ def read_spec(path: Path) -> tuple[SuiteSpec | None, list[Problem]]:
             return f"{path}:{line}" if line else str(path)
 
         return None, problems_from_validation_error(e, locate)
+    found = unencodable(spec)
+    if found:
+        field, reason = found
+        loc = re.findall(r"[^.\[\]]+", field)
+        line = _yaml_line(root, tuple(int(k) if k.isdigit() else k for k in loc))
+        return None, [Problem(f"{path}:{line}" if line else str(path), field, reason)]
+    return spec, []
 
 
 def read_draft(
@@ -126,11 +130,16 @@ def read_draft(
     """
     if not path.is_dir():
         raise NotFoundError(f"{path}: no such folder")
-    spec_path = path / SPEC_FILE
+    spec_path, items_path = path / SPEC_FILE, path / ITEMS_FILE
     spec, problems = read_spec(spec_path)
-    items, item_problems = read_items_jsonl(path / ITEMS_FILE)
+    try:
+        items, item_problems = read_items_jsonl(items_path)
+    except ProblemsFound as e:  # unreadable as a whole (a folder, too large)
+        items, item_problems = [], e.problems
     problems += item_problems
     problems += check_items(items, spec, near_duplicate_threshold, spec_where=str(spec_path))
+    if items and not any(li.item.split == "test" for li in items):
+        problems.append(Problem(str(items_path), "split", NO_TEST_ITEMS))
     if spec is None or problems:
         return None, problems
     return SuiteDraft(spec, tuple(items), path), problems

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from evalkit.errors import ImmutableError
+from evalkit.outputs import atomic_output, check_output
 from evalkit.suite.draft import write_draft, write_items_jsonl
 from evalkit.suite.items import ItemBase
 from evalkit.suite.store import SuiteVersion
@@ -40,19 +41,24 @@ def _dataset(version: SuiteVersion) -> Any:
     return Dataset.from_list([{c: row.get(c) for c in columns} for row in rows])
 
 
+def output_kind(fmt: ExportFormat) -> Literal["file", "folder"]:
+    """Whether a format is written as one file or as a folder."""
+    return "folder" if fmt in ("hf", "draft") else "file"
+
+
 def export_version(version: SuiteVersion, fmt: ExportFormat, out: Path) -> Path:
-    """Write `version` to `out` in `fmt`; never overwrites an existing file or folder."""
-    if out.exists() and (out.is_file() or any(out.iterdir())):
-        raise ImmutableError(f"{out}: already exists; choose a new --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "jsonl":
-        write_items_jsonl(out, version.items)
-    elif fmt == "parquet":
-        _dataset(version).to_parquet(str(out))
-    elif fmt == "hf":
-        _dataset(version).save_to_disk(str(out))
-    elif fmt == "draft":
-        write_draft(out, version.spec, version.items)
-    else:  # pragma: no cover - guarded by the CLI's choice list
-        raise ValueError(f"unknown export format {fmt!r}")
+    """Write `version` to `out` in `fmt`; never overwrites an existing file or a non-empty
+    folder, and a failed export leaves nothing at `out`."""
+    check_output(out, output_kind(fmt), exists_error=ImmutableError)
+    with atomic_output(out) as staging:
+        if fmt == "jsonl":
+            write_items_jsonl(staging, version.items)
+        elif fmt == "parquet":
+            _dataset(version).to_parquet(str(staging))
+        elif fmt == "hf":
+            _dataset(version).save_to_disk(str(staging))
+        elif fmt == "draft":
+            write_draft(staging, version.spec, version.items)
+        else:  # pragma: no cover - guarded by the CLI's choice list
+            raise ValueError(f"unknown export format {fmt!r}")
     return out

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evalkit.errors import EvalkitError, NotFoundError, Problem, ProblemsFound, UsageError
+from evalkit.files import (
+    at,
+    bad,
+    expect_object,
+    jsonl_lines,
+    kind_of,
+    parse_json,
+    read_json,
+    read_text,
+    read_yaml,
+)
 from evalkit.suite.checks import check_items
 from evalkit.suite.items import LETTERS
 from evalkit.suite.records import LocatedItem, parse_item, problems_from_validation_error
@@ -70,13 +81,13 @@ class ColumnMapping(BaseModel):
 
     @classmethod
     def from_file(cls, path: Path) -> ColumnMapping:
-        if not path.is_file():
+        if not path.exists():
             raise NotFoundError(f"{path}: no such mapping file")
+        data = read_yaml(path, "mapping file")
+        if data is None:
+            return cls()
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            return cls.model_validate(data)
-        except yaml.YAMLError as e:
-            raise ProblemsFound([Problem(str(path), "-", f"invalid YAML: {e}")]) from None
+            return cls.model_validate(expect_object(data, path))
         except ValidationError as e:
             raise ProblemsFound(problems_from_validation_error(e, str(path))) from None
 
@@ -96,73 +107,99 @@ def detect_format(path: Path) -> SourceFormat:
 def read_rows(
     path: Path, fmt: SourceFormat, hf_split: str | None = None
 ) -> Iterator[tuple[str, Any]]:
-    """Yield (where, raw record) for every row of the source, with a precise location."""
+    """Yield (where, raw record) for every row of the source, with a precise location; a row
+    that cannot be read at all is an `_Unreadable`, a source that cannot be read raises."""
     if not path.exists():
         raise NotFoundError(f"{path}: no such file or folder")
     if fmt in ("csv", "tsv"):
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f, delimiter="," if fmt == "csv" else "\t")
-            start = 2
-            for row in reader:
-                yield f"{path}:{start}", row
-                start = reader.line_num + 1
+        yield from _read_csv(path, "," if fmt == "csv" else "\t")
     elif fmt == "jsonl":
-        with path.open(encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield f"{path}:{number}", json.loads(line.rstrip("\r\n"))
-                except json.JSONDecodeError as e:
-                    yield (
-                        f"{path}:{number}",
-                        _Unreadable(f"invalid JSON: {e.msg} at column {e.colno}"),
-                    )
+        for line in jsonl_lines(path, "source file"):
+            if line.problem is not None:
+                yield line.where, _Unreadable(line.problem.reason)
+            else:
+                yield line.where, line.value
     elif fmt == "json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as e:
-            raise ProblemsFound(
-                [Problem(f"{path}:{e.lineno}", "-", f"invalid JSON: {e.msg}")]
-            ) from None
+        data = read_json(path, "source file")
         if not isinstance(data, list):
-            raise ProblemsFound([Problem(str(path), "-", "expected a JSON array of objects")])
+            raise bad(path, f"expected a JSON array of objects, got {kind_of(data)}")
         for i, record in enumerate(data):
             yield f"{path}:[{i}]", record
     elif fmt == "excel":
-        import pandas as pd
-
-        try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-        except ImportError:
-            raise EvalkitError(
-                f"{path}: reading Excel files needs openpyxl: pip install 'evalkit[app]'"
-            ) from None
-        for i, row in enumerate(frame.to_dict(orient="records")):
-            yield f"{path}:row {i + 2}", row  # row 1 is the header, as Excel numbers it
+        yield from _read_excel(path)
     elif fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        for i, row in enumerate(pq.read_table(path).to_pylist()):
-            yield f"{path}:row {i + 1}", row
+        yield from _read_parquet(path)
     elif fmt == "hf":
         yield from _read_hf(path, hf_split)
 
 
+def _read_csv(path: Path, delimiter: str) -> Iterator[tuple[str, Any]]:
+    text = read_text(path, "source file")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    start = 2
+    try:
+        for row in reader:
+            if None in row:  # more cells than the header has columns
+                yield (
+                    f"{path}:{start}",
+                    _Unreadable(
+                        f"{len(reader.fieldnames or [])} columns in the header, more cells here"
+                    ),
+                )
+            else:
+                yield f"{path}:{start}", row
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise bad(at(path, reader.line_num or None), f"not valid CSV: {e}") from None
+
+
+def _read_excel(path: Path) -> Iterator[tuple[str, Any]]:
+    import zipfile
+
+    import pandas as pd
+
+    try:
+        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+    except ImportError:
+        raise EvalkitError(
+            f"{path}: reading Excel files needs openpyxl: pip install 'evalkit[app]'"
+        ) from None
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as e:
+        raise bad(path, f"not a readable Excel workbook ({type(e).__name__}: {e})") from None
+    for i, row in enumerate(frame.to_dict(orient="records")):
+        yield f"{path}:row {i + 2}", row  # row 1 is the header, as Excel numbers it
+
+
+def _read_parquet(path: Path) -> Iterator[tuple[str, Any]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_table(path).to_pylist()
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise bad(path, f"not a readable parquet file ({e})") from None
+    for i, row in enumerate(rows):
+        yield f"{path}:row {i + 1}", row
+
+
 def _read_hf(path: Path, split: str | None) -> Iterator[tuple[str, Any]]:
+    import pyarrow as pa
     from datasets import Dataset, DatasetDict, load_from_disk
 
     try:
         data = load_from_disk(str(path))
     except FileNotFoundError as e:
         raise NotFoundError(f"{path}: not a dataset saved with save_to_disk ({e})") from None
+    except (pa.ArrowException, OSError, ValueError, KeyError, TypeError) as e:
+        raise bad(path, f"not a readable saved dataset ({type(e).__name__}: {e})") from None
     if isinstance(data, DatasetDict):
         if split is None or split not in data:
             raise UsageError(
                 f"{path}: a dataset with splits {list(data)}; choose one with --hf-split"
             )
         data = data[split]
-    assert isinstance(data, Dataset)
+    if not isinstance(data, Dataset):
+        raise bad(path, f"not a dataset saved with save_to_disk ({type(data).__name__})")
     for i, row in enumerate(data):
         yield f"{path}:row {i + 1}", row
 
@@ -208,9 +245,10 @@ def _coerce(field: str, value: Any, where: str) -> tuple[Any, list[Problem]]:
         field in _OBJECT_FIELDS or (field in _LIST_FIELDS and value.lstrip().startswith("["))
     ):
         try:
-            return json.loads(value), []
-        except json.JSONDecodeError as e:
-            return None, [Problem(where, field, f"cell is not valid JSON: {e.msg}")]
+            return parse_json(value, "cell"), []
+        except ProblemsFound as e:
+            reason = e.problems[0].reason.replace("invalid JSON: ", "", 1)
+            return None, [Problem(where, field, f"cell is not valid JSON: {reason}")]
     if field in _LIST_FIELDS and isinstance(value, str):
         return [value], []
     if (
@@ -260,7 +298,7 @@ def build_record(
     if isinstance(row, _Unreadable):
         return None, [Problem(where, "-", row.reason)]
     if not isinstance(row, dict):
-        return None, [Problem(where, "-", f"expected an object, got {type(row).__name__}")]
+        return None, [Problem(where, "-", f"expected a JSON object, got {kind_of(row)}")]
     problems: list[Problem] = []
     if mapping.columns:
         record: dict[str, Any] = {}
@@ -297,7 +335,9 @@ def import_items(
     items: list[LocatedItem] = []
     problems: list[Problem] = []
     prefix = path.stem if path.is_file() else path.name
+    rows = 0
     for where, row in read_rows(path, fmt, hf_split):
+        rows += 1
         record, row_problems = build_record(row, mapping, where, prefix)
         problems += row_problems
         if record is None or row_problems:
@@ -306,5 +346,7 @@ def import_items(
         problems += item_problems
         if item is not None:
             items.append(LocatedItem(item, where))
+    if not rows:
+        problems.append(Problem(str(path), "-", "no rows: nothing to import"))
     problems += check_items(items)
     return items, problems

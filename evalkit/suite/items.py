@@ -12,9 +12,20 @@ import re
 import string
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from evalkit.files import unencodable
 
 TaskType = Literal["mcq", "classification", "extraction", "qa", "generation", "dialogue"]
 TASK_TYPES: tuple[str, ...] = TaskType.__args__  # type: ignore[attr-defined]
@@ -22,6 +33,10 @@ TASK_TYPES: tuple[str, ...] = TaskType.__args__  # type: ignore[attr-defined]
 Split = Literal["test", "dev"]
 
 LETTERS = string.ascii_uppercase
+UNENCODABLE = "unencodable_text"  # the error type of text that cannot be written as UTF-8
+# Validation context key: the record came from UTF-8 text without surrogate escapes, so it
+# holds no lone surrogate (the check walks every string of the item: a second per 50,000).
+SKIP_ENCODABLE_CHECK = "utf8_clean"
 ITEM_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 # Lower-case BCP-47 primary subtag with optional subtags: en, zh, zh-Hant, pt-BR.
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -99,7 +114,7 @@ def _schema_problem(schema_json: str) -> str | None:
 
 FormatSpec = Annotated[ChoiceFormat | RegexFormat | JsonSchemaFormat, Field(discriminator="kind")]
 FORMAT_KINDS: tuple[str, ...] = tuple(
-    cls.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
+    cls.model_fields["kind"].annotation.__args__[0]
     for cls in FormatSpec.__origin__.__args__  # type: ignore[attr-defined]
 )
 
@@ -109,6 +124,9 @@ FORMAT_KINDS: tuple[str, ...] = tuple(
 
 class ItemBase(_Strict):
     """Fields every item has, whatever its task."""
+
+    if TYPE_CHECKING:  # each item class declares its own `task` literal (the discriminator)
+        task: TaskType
 
     id: str = Field(pattern=ITEM_ID_PATTERN, description="Stable id, unique within a suite.")
     language: str = Field(pattern=LANGUAGE_PATTERN, description="Language of the item: en, zh...")
@@ -145,6 +163,18 @@ class ItemBase(_Strict):
         if len(set(v)) != len(v):
             raise ValueError("tags repeat")
         return v
+
+    # After the fields' own checks: a str field accepts a lone surrogate ("\ud800" in JSON),
+    # which no file can hold; found here, it is a problem at `validate`, not a crash at publish.
+    @model_validator(mode="after")
+    def _text_is_encodable(self, info: ValidationInfo) -> ItemBase:
+        if info.context and info.context.get(SKIP_ENCODABLE_CHECK):
+            return self
+        found = unencodable(self)
+        if found:
+            field, reason = found
+            raise PydanticCustomError(UNENCODABLE, "{reason}", {"field": field, "reason": reason})
+        return self
 
     @property
     def expected_language(self) -> str:
@@ -375,7 +405,7 @@ Item = Annotated[
 ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
 # Derived from the union so that adding a task type is one edit, not two.
 ITEM_CLASSES: dict[str, type[ItemBase]] = {
-    cls.model_fields["task"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    cls.model_fields["task"].annotation.__args__[0]: cls
     for cls in Item.__origin__.__args__  # type: ignore[attr-defined]
 }
 

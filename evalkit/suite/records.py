@@ -10,7 +10,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from evalkit.errors import Problem
-from evalkit.suite.items import FORMAT_KINDS, ITEM_ADAPTER, TASK_TYPES, ItemBase
+from evalkit.files import TYPE_ERRORS, describe_error, kind_of
+from evalkit.suite.items import (
+    FORMAT_KINDS,
+    ITEM_ADAPTER,
+    SKIP_ENCODABLE_CHECK,
+    TASK_TYPES,
+    UNENCODABLE,
+    ItemBase,
+)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -71,6 +79,10 @@ def problems_from_validation_error(
         elif kind == "union_tag_not_found":
             field = "format.kind" if "format" in loc else "task"
             reason = "missing"
+        elif kind == UNENCODABLE:
+            field, reason = err["ctx"]["field"], err["ctx"]["reason"]
+        elif kind == "string_unicode":
+            reason = "cannot be written as UTF-8 (a lone surrogate)"
         elif kind == "missing":
             reason = "missing"
         elif kind == "extra_forbidden":
@@ -80,7 +92,9 @@ def problems_from_validation_error(
         elif kind == "string_pattern_mismatch" and field in _PATTERN_HINTS:
             reason = f"{_PATTERN_HINTS[field]}, got {err['input']!r}"
         elif kind in ("model_type", "model_attributes_type", "dict_type") and not loc:
-            reason = f"expected a JSON object, got {type(err['input']).__name__}"
+            reason = f"expected a JSON object, got {kind_of(err['input'])}"
+        elif kind in TYPE_ERRORS:  # "expected text, got a number"
+            reason = describe_error(err)
         else:
             reason = msg[0].lower() + msg[1:] if msg else kind
         problems.append(Problem(where if isinstance(where, str) else where(loc), field, reason))
@@ -95,9 +109,16 @@ class LocatedItem:
     where: str
 
 
-def parse_item(record: Any, where: str) -> tuple[ItemBase | None, list[Problem]]:
-    """Validate one raw record as an item; return the item or the problems, never raise."""
+def parse_item(
+    record: Any, where: str, utf8_clean: bool = False
+) -> tuple[ItemBase | None, list[Problem]]:
+    """Validate one raw record as an item; return the item or the problems, never raise.
+
+    `utf8_clean`: the record was parsed from UTF-8 text holding no surrogate escape, so it
+    cannot hold a lone surrogate and the item's (costly) text walk is skipped.
+    """
+    context = {SKIP_ENCODABLE_CHECK: True} if utf8_clean else None
     try:
-        return ITEM_ADAPTER.validate_python(record), []
+        return ITEM_ADAPTER.validate_python(record, context=context), []
     except ValidationError as e:
         return None, problems_from_validation_error(e, where)

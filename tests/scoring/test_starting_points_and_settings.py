@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from drafts import snapshot
 from evalkit.cli import cli
+from evalkit.demo.tiny import train_tokenizer
 from evalkit.scoring import score_run
 from evalkit.scoring.config import ScoringConfig
 
@@ -131,8 +132,10 @@ def test_run_refuses_bad_scoring_settings_before_generating(
     models = tmp_path / "models"
     folder = models / "weights"
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text("{}")
-    (folder / "tokenizer.json").write_text("{}")
+    (folder / "config.json").write_text('{"max_position_embeddings": 512}')
+    train_tokenizer(["a small corpus for a real tokenizer"] * 4, vocab_size=300).save_pretrained(
+        folder
+    )
     (models / "base.yaml").write_text("path: weights\nkind: base\n")
     (models / "tuned.yaml").write_text("path: weights\nkind: sft\nstarting_point: base\n")
     suites = Path(__file__).parents[2] / "suites"
