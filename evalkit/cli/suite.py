@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from evalkit.errors import NotFoundError, ProblemsFound, UsageError
+from evalkit.errors import ImmutableError, NotFoundError, ProblemsFound
+from evalkit.outputs import atomic_output, check_creatable, check_output
 from evalkit.suite.checks import NEAR_DUPLICATE_THRESHOLD, check_items
 from evalkit.suite.diff import FieldChange, SuiteDiff, diff_versions
 from evalkit.suite.draft import (
@@ -20,7 +21,7 @@ from evalkit.suite.draft import (
     read_items_jsonl,
     write_items_jsonl,
 )
-from evalkit.suite.exporting import EXPORT_FORMATS, export_version
+from evalkit.suite.exporting import EXPORT_FORMATS, export_version, output_kind
 from evalkit.suite.importing import ColumnMapping, import_items
 from evalkit.suite.manifest import MANIFEST_FILE, item_counts
 from evalkit.suite.records import LocatedItem
@@ -92,7 +93,7 @@ def show(ctx: click.Context, ref: str) -> None:
         click.echo(f"  {goal.capability}: {goal.description}")
     click.echo("items:")
     for task, counts in m.item_counts.items():
-        metrics = ", ".join(m.suite.tasks[task].metrics) if task in m.suite.tasks else "-"  # type: ignore[index]
+        metrics = ", ".join(m.suite.tasks[task].metrics) if task in m.suite.tasks else "-"
         split = ", ".join(f"{s} {n}" for s, n in counts.items())
         click.echo(f"  {task:<15} {split:<20} metrics: {metrics}")
     click.echo("languages: " + ", ".join(f"{k} {v}" for k, v in m.languages.items()))
@@ -169,7 +170,7 @@ def validate(paths: tuple[Path, ...], near_duplicate_threshold: float) -> None:
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
     help="Items file to write (JSONL).",
 )
@@ -225,8 +226,8 @@ def import_(
     Every bad row is reported with its line or row; by default nothing is written unless all
     rows are good.
     """
-    if out.exists() and not force:
-        raise UsageError(f"{out}: already exists; use --force to overwrite or choose another --out")
+    hint = "use --force to overwrite or choose another --out"
+    check_output(out, "file", overwrite=force, overwrite_hint=hint)
     mapping = ColumnMapping.from_file(mapping_file) if mapping_file else ColumnMapping()
     cli_defaults: dict[str, Any] = {
         k: v for k, v in {"task": task, "language": language, "split": split}.items() if v
@@ -241,16 +242,12 @@ def import_(
         }
     )
     items, problems = import_items(source, mapping, fmt, hf_split)
-    if problems and not skip_invalid:
-        raise ProblemsFound(
-            problems, f"{len(problems)} problem(s) in {source}; nothing was written"
-        )
-    if not items:
-        raise UsageError(f"{source}: no valid items to write")
+    if problems and (not skip_invalid or not items):
+        raise ProblemsFound(problems, f"{len(problems)} problem(s); nothing was written")
     for problem in problems:
         click.echo(f"skipped: {problem}", err=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_items_jsonl(out, [li.item for li in items])
+    with atomic_output(out) as staging:
+        write_items_jsonl(staging, [li.item for li in items])
     skipped = f", {len(problems)} problem(s) skipped" if problems else ""
     click.echo(f"wrote {out}: {_counts_line([li.item for li in items])}{skipped}")
 
@@ -276,6 +273,7 @@ def publish(
     near_duplicate_threshold: float,
 ) -> None:
     """Publish a draft folder (suite.yaml + items.jsonl) as a new immutable version."""
+    check_creatable(_store(ctx).root)
     draft, problems = read_draft(draft_dir, near_duplicate_threshold)
     if problems or draft is None:
         raise ProblemsFound(
@@ -373,6 +371,32 @@ def diff(ctx: click.Context, old_ref: str, new_ref: str, as_json: bool) -> None:
 @click.pass_context
 def export(ctx: click.Context, ref: str, fmt: Any, out: Path) -> None:
     """Export a published version (REF: NAME or NAME@VERSION)."""
+    check_output(out, output_kind(fmt), exists_error=ImmutableError)
     version: SuiteVersion = _store(ctx).load(ref)
     export_version(version, fmt, out)
     click.echo(f"exported {version.ref} ({len(version.items)} items) as {fmt} -> {out}")
+
+
+@suite.command()
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option(
+    "--upgrade",
+    is_flag=True,
+    help="First record files, parent_hash and version_hash in manifests published before "
+    "them (format 1), after checking their content hash; nothing else changes.",
+)
+@click.pass_context
+def verify(ctx: click.Context, names: tuple[str, ...], upgrade: bool) -> None:
+    """Verify every version of each NAME (default: every suite) and the chain between them.
+
+    Checks each version's content hash, version hash, files and folder name, each parent's
+    version hash, and lists leftovers of interrupted publishes. Prints one ok line per good
+    version and every problem as PATH: FIELD: REASON; exits 1 if there is any.
+    """
+    from evalkit.suite.verify import verify_store
+
+    lines, problems = verify_store(_store(ctx).root, list(names), upgrade=upgrade)
+    for line in lines:
+        click.echo(line)
+    if problems:
+        raise ProblemsFound(problems, f"{len(problems)} problem(s) found")

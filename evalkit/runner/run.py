@@ -227,10 +227,7 @@ def _run_models(
         "started_at": started.isoformat(timespec="seconds"),
         "ended_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": config.model_dump(mode="json"),
-        "suites": [
-            {"name": v.name, "version": v.version, "content_hash": v.manifest.content_hash}
-            for v in versions
-        ],
+        "suites": [v.run_record() for v in versions],
         "models": model_records,
         "environment": environment_record(),
     }

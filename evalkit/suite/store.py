@@ -1,12 +1,13 @@
 """The versioned suite store: `suites/<name>/<version>/{items.jsonl, manifest.json}`.
 
-A published version never changes: publishing refuses to overwrite, refuses content equal to
-the parent's, and loading verifies the content hash so a tampered or corrupted file is an error.
+A published version never changes: publishing refuses to overwrite and refuses content equal to
+the parent's; loading verifies the version it loads (content hash, version hash, files, folder
+name) and the suite's chain (each parent's version hash, no fake version folders, no leftovers
+of an interrupted publish), so a tampered or corrupted store is an error, not a silent change.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -16,29 +17,34 @@ from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from evalkit.errors import (
-    ImmutableError,
-    IntegrityError,
-    NotFoundError,
-    ProblemsFound,
-    UsageError,
-)
-from evalkit.memory import collector_paused
-from evalkit.suite.draft import ITEMS_FILE, SuiteDraft, read_items_jsonl, write_items_jsonl
+from evalkit.errors import ImmutableError, IntegrityError, NotFoundError, Problem, UsageError
+from evalkit.suite.draft import ITEMS_FILE, SuiteDraft, write_items_jsonl
 from evalkit.suite.items import ItemBase
 from evalkit.suite.manifest import (
     MANIFEST_FILE,
+    VERSION_PATTERN,
     Manifest,
     content_hash,
+    file_digest,
     item_counts,
     language_counts,
+    read_manifest_file,
+    seal,
+    upgrade_hint,
+    version_number,
 )
-from evalkit.suite.records import problems_from_validation_error
 from evalkit.suite.spec import SUITE_NAME_PATTERN, SuiteSpec
+from evalkit.suite.verify import (
+    LEFTOVER,
+    STAGING_PATTERN,
+    check_suite,
+    content_problems,
+    identity_problems,
+    in_folder,
+    publish_lock,
+    staging_prefix,
+)
 
-VERSION_PATTERN = re.compile(r"^v([1-9][0-9]{0,5})$")
 _REF_PATTERN = re.compile(SUITE_NAME_PATTERN.rstrip("$") + r"(@(?P<version>[^@]*))?$")
 DEFAULT_SUITES_DIR = Path("suites")
 
@@ -95,52 +101,51 @@ class SuiteVersion:
     def by_id(self) -> dict[str, ItemBase]:
         return {item.id: item for item in self.items}
 
-
-def version_number(version: str) -> int:
-    match = VERSION_PATTERN.match(version)
-    if match is None:
-        raise UsageError(f"bad version {version!r}: versions are v1, v2, ...")
-    return int(match.group(1))
-
-
-def read_manifest(path: Path, name: str | None = None, version: str | None = None) -> Manifest:
-    """A version folder's manifest, checked against the folder's name and version."""
-    manifest_path = path / MANIFEST_FILE
-    if not manifest_path.is_file():
-        raise NotFoundError(f"{manifest_path}: no such file")
-    try:
-        manifest = Manifest.model_validate_json(manifest_path.read_bytes())
-    except ValidationError as e:
-        problems = problems_from_validation_error(e, str(manifest_path))
-        raise ProblemsFound(problems, f"{manifest_path}: manifest is invalid") from None
-    if name is not None and manifest.name != name:
-        raise IntegrityError(
-            f"{manifest_path}: manifest names suite {manifest.name!r}, folder is {name!r}"
-        )
-    if version is not None and manifest.version != version:
-        raise IntegrityError(
-            f"{manifest_path}: manifest says version {manifest.version!r}, folder is {version!r}"
-        )
-    return manifest
+    def run_record(self) -> dict[str, str]:
+        """What a run records of the version it used, for `load_run` to check later."""
+        m = self.manifest
+        return {
+            "name": m.name,
+            "version": m.version,
+            "content_hash": m.content_hash,
+            "version_hash": m.version_hash,
+        }
 
 
-def load_version_dir(
-    path: Path, name: str | None = None, version: str | None = None
-) -> SuiteVersion:
-    """Load a version folder, checking the manifest, every item and the content hash."""
-    manifest = read_manifest(path, name, version)
-    with collector_paused():
-        located, problems = read_items_jsonl(path / ITEMS_FILE)
-        if problems:
-            raise ProblemsFound(problems, f"{path / ITEMS_FILE}: published items are invalid")
-        items = tuple(li.item for li in located)
-        actual = content_hash(manifest.suite, items)
-    if actual != manifest.content_hash:
-        raise IntegrityError(
-            f"{path}: content hash mismatch (manifest {manifest.content_hash[:19]}..., files "
-            f"{actual[:19]}...): the published files were modified or corrupted"
-        )
+def load_version_dir(path: Path) -> SuiteVersion:
+    """Load a version folder `<store>/<name>/<version>`, checking it and its suite's chain.
+
+    Raises IntegrityError with the first problem on one line (those of this version first);
+    `evalkit suite verify` lists them all.
+    """
+    path = Path(path)
+    check = check_suite(path.parent)
+    problems = [] if path.name in check.versions else [Problem(str(path), "-", _NOT_A_VERSION)]
+    manifest = check.manifests.get(path.name)
+    items: tuple[ItemBase, ...] | None = None
+    if manifest is not None:
+        items, found = content_problems(path, manifest)
+        problems += found
+    problems += check.problems
+    if problems or manifest is None or items is None:
+        raise _integrity_error(path, problems)
     return SuiteVersion(manifest, items, path)
+
+
+_NOT_A_VERSION = "not a version folder: versions are folders v1, v2, ... of a suite folder"
+
+
+def _integrity_error(folder: Path, problems: list[Problem]) -> IntegrityError:
+    """One line: the first problem, this folder's own first, and how many more there are."""
+    if not problems:  # pragma: no cover - a manifest or items that failed left a problem
+        return IntegrityError(f"{folder}: cannot be loaded")
+    ordered = sorted(problems, key=lambda p: not in_folder(p, folder))
+    more = len(problems) - 1
+    if not more:
+        return IntegrityError(str(ordered[0]))
+    hint = upgrade_hint(folder.parent).replace(" --upgrade", "")
+    s = "s" if more > 1 else ""
+    return IntegrityError(f"{ordered[0]} (and {more} more problem{s}: `{hint}` lists them)")
 
 
 class SuiteStore:
@@ -155,15 +160,12 @@ class SuiteStore:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and self.versions(p.name))
 
     def versions(self, name: str) -> list[str]:
-        """Published versions of `name`, oldest first."""
+        """Published versions of `name`, oldest first: every folder named like a version (one
+        that is not a good version is an error when loaded, not silently skipped)."""
         folder = self.root / name
         if not folder.is_dir():
             return []
-        found = [
-            p.name
-            for p in folder.iterdir()
-            if p.is_dir() and VERSION_PATTERN.match(p.name) and (p / MANIFEST_FILE).is_file()
-        ]
+        found = [p.name for p in folder.iterdir() if p.is_dir() and VERSION_PATTERN.match(p.name)]
         return sorted(found, key=version_number)
 
     def resolve(self, ref: SuiteRef | str) -> SuiteRef:
@@ -186,15 +188,20 @@ class SuiteStore:
         """Load and verify a published version."""
         pinned = self.resolve(ref)
         assert pinned.version is not None  # resolve() always pins
-        return load_version_dir(
-            self.root / pinned.name / pinned.version, pinned.name, pinned.version
-        )
+        return load_version_dir(self.root / pinned.name / pinned.version)
 
     def manifest(self, ref: SuiteRef | str) -> Manifest:
-        """A published version's manifest alone: items are neither read nor hash-checked."""
+        """A published version's manifest alone, checked against its own version hash and its
+        folder; its files and the chain are not read (`load` checks them)."""
         pinned = self.resolve(ref)
         assert pinned.version is not None
-        return read_manifest(self.root / pinned.name / pinned.version, pinned.name, pinned.version)
+        folder = self.root / pinned.name / pinned.version
+        manifest, problems = read_manifest_file(folder)
+        if manifest is not None:
+            problems += identity_problems(folder, manifest)
+        if problems or manifest is None:
+            raise _integrity_error(folder, problems)
+        return manifest
 
     def publish(
         self,
@@ -205,7 +212,12 @@ class SuiteStore:
         version: str | None = None,
         now: datetime | None = None,
     ) -> SuiteVersion:
-        """Write `draft` as a new immutable version; the draft must already be checked."""
+        """Write `draft` as a new immutable version; the draft must already be checked.
+
+        Publishes of one suite take turns (an advisory lock on its folder); each first removes
+        the staging folders that interrupted publishes left, then verifies the parent (and so
+        the chain) before writing on top of it.
+        """
         name = draft.spec.name
         if not author.strip():
             raise UsageError("publishing needs an author")
@@ -220,42 +232,65 @@ class SuiteStore:
             raise UsageError(f"{name}@{version} is older than the latest, {name}@{existing[-1]}")
         else:
             version_number(version)  # rejects a malformed version
+        target = self.root / name / version
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with publish_lock(target.parent):
+            _remove_leftovers(target.parent)
+            return self._publish(draft, author, changelog, target, existing, now)
+
+    def _publish(
+        self,
+        draft: SuiteDraft,
+        author: str,
+        changelog: str,
+        target: Path,
+        existing: list[str],
+        now: datetime | None,
+    ) -> SuiteVersion:
+        name, version = draft.spec.name, target.name
         items = draft.plain_items
         digest = content_hash(draft.spec, items)
         parent = existing[-1] if existing else None
+        parent_hash = None
         if parent is not None:
             parent_manifest = self.load(SuiteRef(name, parent)).manifest
+            parent_hash = parent_manifest.version_hash
             if parent_manifest.content_hash == digest:
                 raise ImmutableError(
                     f"nothing to publish: the draft's content equals {name}@{parent} "
                     f"({digest[:19]}...)"
                 )
-        manifest = Manifest(
-            name=name,
-            version=version,
-            parent=parent,
-            created_at=(now or datetime.now(timezone.utc)).replace(microsecond=0),
-            author=author,
-            changelog=changelog,
-            item_counts=item_counts(items),
-            languages=language_counts(items),
-            content_hash=digest,
-            suite=draft.spec,
-        )
-        target = self.root / name / version
-        target.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            problems = check_suite(target.parent).problems
+            if problems:
+                raise _integrity_error(target, problems)
         # Write into a temporary sibling and rename: readers never see a half-written version,
-        # and rename() onto an existing folder fails, so two publishers cannot both win.
-        staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=target.parent))
+        # and rename() onto a folder with files fails, so two publishers cannot both win.
+        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(version), dir=target.parent))
         try:
             write_items_jsonl(staging / ITEMS_FILE, items)
-            (staging / MANIFEST_FILE).write_text(
-                json.dumps(manifest.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",
-                encoding="utf-8",
+            _, content = seal(
+                {
+                    "name": name,
+                    "version": version,
+                    "parent": parent,
+                    "parent_hash": parent_hash,
+                    "created_at": (now or datetime.now(timezone.utc)).replace(microsecond=0),
+                    "author": author,
+                    "changelog": changelog,
+                    "item_counts": item_counts(items),
+                    "languages": language_counts(items),
+                    "content_hash": digest,
+                    "files": {ITEMS_FILE: file_digest(staging / ITEMS_FILE)},
+                    "suite": draft.spec,
+                }
             )
+            (staging / MANIFEST_FILE).write_bytes(content)
             for f in staging.iterdir():
                 f.chmod(0o444)
+                _sync(f)
             staging.chmod(0o755)
+            _sync(staging)
             try:
                 os.rename(staging, target)
             except OSError:
@@ -263,7 +298,32 @@ class SuiteStore:
                     f"{name}@{version} was published by someone else meanwhile; "
                     "versions never change"
                 ) from None
+            _sync(target.parent)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
-        return load_version_dir(target, name, version)
+        return load_version_dir(target)
+
+
+def _remove_leftovers(suite_dir: Path) -> None:
+    """Staging folders of interrupted publishes; called with the publish lock held."""
+    for entry in suite_dir.iterdir():
+        if entry.is_dir() and STAGING_PATTERN.match(entry.name):
+            try:
+                shutil.rmtree(entry)
+            except OSError as e:
+                raise IntegrityError(f"{entry}: -: {LEFTOVER}; removing it failed: {e}") from None
+
+
+def _sync(path: Path) -> None:
+    """Flush a file or folder to disk, so that a crash after the rename leaves whole files."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - a folder cannot be opened on some platforms
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - nor flushed on some file systems
+        pass
+    finally:
+        os.close(fd)

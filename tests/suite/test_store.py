@@ -13,7 +13,7 @@ import pytest
 from drafts import ITEMS, write_draft
 from evalkit.errors import ImmutableError, IntegrityError, NotFoundError, UsageError
 from evalkit.suite.draft import SuiteDraft, read_draft
-from evalkit.suite.manifest import content_hash
+from evalkit.suite.manifest import content_hash, file_digest, version_hash
 from evalkit.suite.store import SuiteRef, SuiteStore
 
 
@@ -41,6 +41,9 @@ def test_publish_writes_manifest_and_items(store: SuiteStore, draft_dir: Path) -
     assert manifest["item_counts"] == {"extraction": {"test": 1}, "mcq": {"dev": 1, "test": 1}}
     assert manifest["languages"] == {"en": 1, "zh": 2}
     assert manifest["content_hash"] == content_hash(published.spec, published.items)
+    assert manifest["manifest_format"] == 2 and manifest["parent_hash"] is None
+    assert manifest["files"] == {"items.jsonl": file_digest(folder / "items.jsonl")}
+    assert manifest["version_hash"] == version_hash(manifest)
     # Chinese is stored as text, not \\u escapes, so experts can read the files.
     assert "合同何时成立" in (folder / "items.jsonl").read_text(encoding="utf-8")
     assert not os.stat(folder / "items.jsonl").st_mode & stat.S_IWUSR
@@ -56,6 +59,8 @@ def test_references_resolve_latest_and_pinned(store: SuiteStore, tmp_path: Path)
     assert store.load("mini").version == "v2"
     assert store.load("mini@v1").version == "v1"
     assert store.load("mini@v2").manifest.parent == "v1"
+    v1_hash = store.load("mini@v1").manifest.version_hash
+    assert store.load("mini@v2").manifest.parent_hash == v1_hash
     with pytest.raises(
         NotFoundError, match=r"suite 'mini' has no version 'v3' \(versions: v1, v2\)"
     ):
