@@ -105,7 +105,7 @@ def build_prompts(
     # Exemplars are the same for every item of a (task, language): choose and render them once.
     exemplar_cache: dict[tuple[str, str], list[str]] = {}
     for item in items:
-        config = spec.tasks[item.task]  # type: ignore[index]
+        config = spec.tasks[item.task]
         if prompt_format == "chat":
             prompts.append(Prompt(item.id, "chat", messages=render_chat_messages(config, item)))
             continue

@@ -55,6 +55,7 @@ def load(pk: int | None, task: str | None = None) -> None:
     """Open item `pk` (None: a new item) in the editor, replacing the form's values."""
     for k in (PROBLEMS, CONFLICT, NOTICE):
         st.session_state.pop(k, None)
+    state: dict[str, Any]
     if pk is None:
         task = task or "mcq"
         state = {

@@ -27,8 +27,12 @@ with runtime.reading() as (db, actor):
 
 st.subheader(tr("agreement.assign"))
 with st.form("assign"):
-    chosen_items = st.multiselect(tr("agreement.items"), list(all_items), format_func=all_items.get)
-    chosen_people = st.multiselect(tr("agreement.annotators"), list(people), format_func=people.get)
+    chosen_items = st.multiselect(
+        tr("agreement.items"), list(all_items), format_func=lambda k: str(all_items.get(k, k))
+    )
+    chosen_people = st.multiselect(
+        tr("agreement.annotators"), list(people), format_func=lambda k: str(people.get(k, k))
+    )
     assign = st.form_submit_button(tr("agreement.assign.submit"))
 if assign:
     created = call(agreement.assign, chosen_items, chosen_people)

@@ -32,7 +32,10 @@ author = c5.selectbox(tr("items.author"), ["", *authors], key="filter_author")
 
 with runtime.reading() as (db, actor):
     found = items.search_items(
-        db, actor, suite_id, items.ItemFilter(text, task, tag.strip(), status, author)
+        db,
+        actor,
+        suite_id,
+        items.ItemFilter(text, task or "", tag.strip(), status or "", author or ""),
     )
     table = [
         {
@@ -54,7 +57,7 @@ if table:
     pk = st.selectbox(
         tr("items.open"),
         list(item_ids),
-        format_func=item_ids.__getitem__,
+        format_func=lambda pk: str(item_ids[pk]),
         key="open_pk",
     )
     if st.button(tr("items.edit"), key="open_item"):

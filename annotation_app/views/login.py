@@ -27,7 +27,8 @@ if runtime.sso_configured():
     if st.user.is_logged_in:
         try:
             with transaction(runtime.factory()) as db:
-                found = users.sso_user(db, st.user.get("email"))
+                email = st.user.get("email")
+                found = users.sso_user(db, email if isinstance(email, str) else None)
                 user_id, language = found.id, found.language
             _log_in(user_id, language)
         except NotLoggedIn as e:

@@ -68,7 +68,7 @@ if len(manifests) >= 2:
     old = a.selectbox(tr("publish.diff.old"), versions, index=len(versions) - 2, key="diff_old")
     new = b.selectbox(tr("publish.diff.new"), versions, index=len(versions) - 1, key="diff_new")
     with runtime.reading() as (db, actor):
-        result = publishing.diff(db, actor, store, name, old, new)
+        result = publishing.diff(db, actor, store, name, old or versions[-2], new or versions[-1])
     st.markdown(
         tr(
             "publish.diff.summary",

@@ -44,7 +44,10 @@ with st.form("new_user"):
         tr("users.role"), roles, format_func=lambda r: tr(f"role.{r}"), key="new_role"
     )
     language = st.selectbox(
-        tr("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="new_lang"
+        tr("sidebar.language"),
+        list(LANGUAGES),
+        format_func=lambda code: LANGUAGES.get(code, code),
+        key="new_lang",
     )
     created = st.form_submit_button(tr("users.create"))
 if created:
@@ -55,7 +58,9 @@ if created:
 st.subheader(tr("users.change"))
 ids = {uid: name for uid, name, *_ in everyone}
 with st.form("change_user"):
-    target = st.selectbox(tr("login.username"), list(ids), format_func=ids.get, key="chg_user")
+    target = st.selectbox(
+        tr("login.username"), list(ids), format_func=lambda u: ids.get(u, str(u)), key="chg_user"
+    )
     new_role = st.selectbox(
         tr("users.role"),
         ["", *roles],
@@ -70,7 +75,7 @@ if changed:
         users.update_user,
         target,
         role=new_role or None,
-        active={"yes": True, "no": False}.get(active),
+        active={"yes": True, "no": False}.get(active or ""),
         password=new_password or None,
     )
     if done is not None:

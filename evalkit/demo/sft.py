@@ -21,7 +21,7 @@ Messages = list[dict[str, str]]
 
 def answer_text(spec: SuiteSpec, item: ItemBase) -> str:
     """The gold answer as the suite's target template writes it, without leading space."""
-    config = spec.tasks[item.task]  # type: ignore[index]
+    config = spec.tasks[item.task]
     return render_template(config.target, item.template_context()).strip()
 
 
@@ -38,5 +38,5 @@ def base_example(
     """(completion prompt with the suite's few-shot exemplars, answer ending in a newline)."""
     (prompt,) = build_prompts(spec, [item], dev_items, "base", seed)
     assert prompt.text is not None
-    config = spec.tasks[item.task]  # type: ignore[index]
+    config = spec.tasks[item.task]
     return prompt.text, render_template(config.target, item.template_context()) + "\n"

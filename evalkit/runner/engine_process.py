@@ -58,7 +58,7 @@ def run_engine(
     work_dir: Path,
 ) -> EngineRun:
     """Run `missing` in a fresh worker process."""
-    job = {
+    job: dict[str, Any] = {
         "model": model.model_dump(mode="json"),
         "backend": config.backend,
         "options": {

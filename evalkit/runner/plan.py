@@ -57,7 +57,7 @@ def _continuation(version: SuiteVersion, item: ItemBase, option: str, prompt: Pr
         return option
     field = "answer" if isinstance(item, MCQItem) else "label"
     context = {**item.template_context(), field: option}
-    return render_template(version.spec.tasks[item.task].target, context)  # type: ignore[index]
+    return render_template(version.spec.tasks[item.task].target, context)
 
 
 def engine_identity(model: ModelSpec, backend_name: str) -> str:
@@ -169,12 +169,12 @@ def template_record(
     tasks = sorted({item.task for item in items})
     record: dict = {
         "prompt_format": model.effective_prompt_format,
-        "tasks": {t: version.spec.tasks[t].model_dump(mode="json") for t in tasks},  # type: ignore[index]
+        "tasks": {t: version.spec.tasks[t].model_dump(mode="json") for t in tasks},
     }
     if model.effective_prompt_format == "base":
         record["exemplars"] = {}
         for task, language in sorted({(item.task, item.language) for item in items}):
-            config_k = version.spec.tasks[task].fewshot  # type: ignore[index]
+            config_k = version.spec.tasks[task].fewshot
             k = config.fewshot if config.fewshot is not None else config_k
             chosen = choose_exemplars(version.items, task, language, k, config.seed)
             record["exemplars"][f"{task}/{language}"] = [e.id for e in chosen]

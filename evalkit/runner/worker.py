@@ -44,7 +44,7 @@ def prompt_from_json(data: dict[str, Any]) -> Prompt:
         item_id=data["item_id"],
         format=data["format"],
         text=data.get("text"),
-        messages=tuple(tuple(m) for m in messages) if messages is not None else None,  # type: ignore[misc]
+        messages=tuple(tuple(m) for m in messages) if messages is not None else None,
         stop=tuple(data.get("stop") or ()),
     )
 

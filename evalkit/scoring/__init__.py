@@ -109,7 +109,10 @@ _SHARED: dict[str, Any] = {}
 
 def _score_model(task: tuple[str, Path]) -> ModelScores:
     model, results = task
-    return score_model(_SHARED["run_dir"], model, *_SHARED["arguments"], results)
+    versions, plan, units, config, resamples, seed = _SHARED["arguments"]
+    return score_model(
+        _SHARED["run_dir"], model, versions, plan, units, config, resamples, seed, results
+    )
 
 
 def score_models(

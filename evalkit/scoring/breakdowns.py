@@ -56,16 +56,19 @@ def label_report(
             counts[g][2] += 1
             if p in counts:
                 counts[p][1] += 1
-        per_label = [
-            (label, *_prf(*counts[label]), sum(gold_ == label for gold_ in gold))
-            for label in labels
+        support = Counter(gold)
+        per_label: list[tuple[str, float, float, float, int]] = [
+            (label, *_prf(*counts[label]), support[label]) for label in labels
         ]
-        totals = [sum(c[k] for c in counts.values()) for k in range(3)]
-        macro = [sum(row[k] for row in per_label) / len(labels) for k in (1, 2, 3)]
+        tp, fp, fn = (sum(c[k] for c in counts.values()) for k in range(3))
+        n_labels = len(labels)
+        p_macro = sum(row[1] for row in per_label) / n_labels
+        r_macro = sum(row[2] for row in per_label) / n_labels
+        f_macro = sum(row[3] for row in per_label) / n_labels
         rows_out = [
             *per_label,
-            ("(micro)", *_prf(*totals), len(gold)),
-            ("(macro)", *macro, len(gold)),
+            ("(micro)", *_prf(tp, fp, fn), len(gold)),
+            ("(macro)", p_macro, r_macro, f_macro, len(gold)),
         ]
         out += [
             {

@@ -35,7 +35,7 @@ def corpus_ci(
     n = len(stats)
     rng = np.random.default_rng(seed)
     batch = max(1, min(200, _RESAMPLED_CELLS // n))
-    scores = []
+    scores: list[float] = []
     for start in range(0, resamples, batch):
         size = min(batch, resamples - start)
         # how often each unit is drawn in each resample: one bincount over all of them

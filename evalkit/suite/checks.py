@@ -120,7 +120,7 @@ def check_against_spec(
     reported: set[tuple[str, str]] = set()
     for located in items:
         item = located.item
-        config = spec.tasks.get(item.task)  # type: ignore[call-overload]
+        config = spec.tasks.get(item.task)
         if config is None:
             if ("task", item.task) not in reported:
                 reported.add(("task", item.task))
