@@ -136,3 +136,9 @@ def test_format_failure_for_json() -> None:
     assert format_failure(item, 'Sure: {"a": 1}') == "JSON with extra text around it"
     assert format_failure(item, '{"a": "x"}') == "JSON that breaks the schema"
     assert format_failure(item, "   ") == "empty output"
+
+
+def test_json_nested_thousands_deep_is_no_answer() -> None:
+    from evalkit.metrics.answers import extract_json_object
+
+    assert extract_json_object('{"a": ' * 5000) is None  # a looping model, not a crash

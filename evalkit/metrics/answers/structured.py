@@ -69,6 +69,8 @@ def extract_json_object(output: str) -> dict[str, Any] | None:
             except ValueError:
                 start = candidate.find("{", start + 1)
                 continue
+            except RecursionError:  # nested thousands deep (a looping model): not an answer
+                return None
             if isinstance(value, dict):
                 return value
             start = candidate.find("{", start + 1)
