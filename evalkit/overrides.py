@@ -34,6 +34,17 @@ def keys_help(model: type[BaseModel], last: Collection[str] = ()) -> list[tuple[
     return rows
 
 
+def known_keys(model: type[BaseModel]) -> list[str]:
+    """Every key of `model`, nested models' keys dotted (judge.model, judge.mode, ...)."""
+    keys = []
+    for name, field in model.model_fields.items():
+        keys.append(name)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys += [f"{name}.{sub}" for sub in annotation.model_fields]
+    return keys
+
+
 def explain_validation_error(
     error: ValidationError,
     model: type[BaseModel],
@@ -42,7 +53,7 @@ def explain_validation_error(
 ) -> str:
     """All problems of a composed configuration on one line, with did-you-mean for typos;
     `origins` names the file a top-level key's value came from (a config file)."""
-    known = list(model.model_fields)
+    known = known_keys(model)
     messages = []
     for err in error.errors(include_url=False):
         key = ".".join(str(p) for p in err["loc"]) or "-"

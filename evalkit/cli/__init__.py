@@ -11,6 +11,7 @@ from evalkit import __version__
 from evalkit.cli.app import app
 from evalkit.cli.contamination import contamination
 from evalkit.cli.demo import demo
+from evalkit.cli.judge import judge
 from evalkit.cli.report import report
 from evalkit.cli.run import run
 from evalkit.cli.score import score
@@ -46,6 +47,7 @@ def cli() -> None:
 cli.add_command(suite)
 cli.add_command(run)
 cli.add_command(score)
+cli.add_command(judge)
 cli.add_command(contamination)
 cli.add_command(report)
 cli.add_command(app)

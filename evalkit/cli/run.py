@@ -50,6 +50,10 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     config = compose_run_config(list(overrides), config_file)
     check_outputs(config)
     result = execute_run(config)
+    if config.judge.model is not None:
+        from evalkit.judging.run import judge_run
+
+        judge_run(result.run_dir, config, echo=click.echo)
     summary = score_run(
         result.run_dir,
         Path(config.suites_dir),

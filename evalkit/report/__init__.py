@@ -90,7 +90,7 @@ def render_report(data: dict[str, Any]) -> str:
         **data,
         assets=assets,
         csp=_assets()["csp"],
-        charts=all_charts(data["summary"]),
+        charts=all_charts(data["summary"], data.get("judge_scores")),
         facets=_facets(data["items"]["items"]),
         manifest_text=json.dumps(data["manifest"], ensure_ascii=False, indent=2),
     )

@@ -168,12 +168,38 @@ def starting_point_chart(summary: dict[str, Any]) -> dict[str, Any] | None:
     )
 
 
-def all_charts(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def judge_score_chart(
+    distributions: dict[str, dict[str, dict[int, int]]], models: list[str]
+) -> dict[str, Any] | None:
+    """Per criterion and score, the share of each model's judged answers the judge gave it."""
+    import plotly.graph_objects as go
+
+    if not distributions:
+        return None
+    traces = []
+    for model in models:
+        x, y = [], []
+        for criterion, by_model in sorted(distributions.items()):
+            counts = by_model.get(model, {})
+            total = sum(counts.values()) or 1
+            levels = sorted({s for c in by_model.values() for s in c})
+            for level in levels:
+                x.append(f"{_label(criterion)} {level}")
+                y.append(counts.get(level, 0) / total)
+        traces.append(go.Bar(name=_label(model), x=x, y=y))
+    return _figure(traces, {"barmode": "group", "yaxis": {"title": "share of judged answers"}})
+
+
+def all_charts(
+    summary: dict[str, Any], judge_scores: dict[str, dict[str, dict[int, int]]] | None = None
+) -> dict[str, dict[str, Any]]:
     """The report's charts by id; a chart the run has no data for is left out."""
+    models = [m["name"] for m in summary["models"]]
     charts = {
         "scores": score_chart(summary),
         "tasks": breakdown_heatmap(summary, "task"),
         "tags": breakdown_heatmap(summary, "tag"),
         "starting_points": starting_point_chart(summary),
+        "judge_scores": judge_score_chart(judge_scores or {}, models),
     }
     return {name: chart for name, chart in charts.items() if chart is not None}

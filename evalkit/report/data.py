@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.metrics.answers import format_failure
+from evalkit.report.judging import (
+    expert_scores,
+    item_verdicts,
+    score_distributions,
+    unvalidated,
+)
 from evalkit.scoring.run_folder import load_run, read_results
 from evalkit.suite.store import SuiteVersion
 
@@ -141,7 +147,10 @@ def format_section(
 
 
 def item_table(
-    summary: dict[str, Any], rows: list[dict[str, Any]], versions: dict[str, SuiteVersion]
+    summary: dict[str, Any],
+    rows: list[dict[str, Any]],
+    versions: dict[str, SuiteVersion],
+    verdicts: dict[tuple[str, str], list[dict[str, Any] | None]] | None = None,
 ) -> dict[str, Any]:
     """The drill-down: one record per suite item, models' outputs and scores as parallel lists.
 
@@ -167,10 +176,15 @@ def item_table(
                 "format": [None] * len(models),
                 "output": [None] * len(models),
             }
+            if verdicts and key in verdicts:  # the judge's scores and reasons, per model
+                record["judge"] = verdicts[key]
         k = column[r["model"]]
         record["score"][k] = r["score"]
         record["format"][k] = r["metrics"].get("format_adherence")
         record["output"][k] = r["output"]
+        experts = expert_scores(r)
+        if experts:
+            record.setdefault("expert", [None] * len(models))[k] = experts
     # `right`: the score from which an item counts as right, for the page's marks and filters.
     return {"models": models, "items": list(records.values()), "right": RIGHT}
 
@@ -181,6 +195,8 @@ def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str
     summary, rows = read_results(run_dir, versions)  # every row checked for what is read
     table = summary_table(summary)
     rates, failures = format_section(rows, versions)
+    models = [m["name"] for m in summary["models"]]
+    verdicts = item_verdicts(run_dir, models, versions) if "judge" in summary else None
     return {
         "manifest": manifest,
         "summary": summary,
@@ -189,5 +205,7 @@ def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str
         "regressions": item_regressions(summary, rows),
         "format_rates": rates,
         "format_failures": failures,
-        "items": item_table(summary, rows, versions),
+        "items": item_table(summary, rows, versions, verdicts),
+        "unvalidated": unvalidated(summary),
+        "judge_scores": score_distributions(rows, versions) if verdicts else {},
     }

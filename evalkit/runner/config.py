@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from evalkit.judging.config import JudgeConfig
 from evalkit.overrides import compose_config, keys_help
 from evalkit.scoring.config import ScoringConfig
 
@@ -70,6 +71,11 @@ class RunConfig(ScoringConfig):
         le=1.0,
         description="Exit non-zero if a model is significantly worse than the baseline by more "
         "than this on any suite.",
+    )
+    judge: JudgeConfig = Field(
+        default_factory=JudgeConfig,
+        description="An LLM judge of open-ended answers: judge.model=NAME, judge.mode=rubric|"
+        "pairwise|both, judge.reference=MODEL (see docs/judging.md).",
     )
     chunk_size: int = Field(
         default=256,

@@ -132,6 +132,10 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
         )
     if config.dtype != "auto":
         models = [m.model_copy(update={"dtype": config.dtype}) for m in models]
+    if config.judge.model is not None:  # a judge that cannot load fails before generation
+        from evalkit.judging.run import judge_model
+
+        judge_model(config)
     check_settings(  # scoring settings that a bad value would only break after generation
         [m.model_dump() for m in models],
         {v.ref: v for v in versions},

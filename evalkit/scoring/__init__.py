@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import UsageError
+from evalkit.judging.expert import ExpertRatings, load_ratings
 from evalkit.memory import collector_paused
 from evalkit.scoring.config import ScoringConfig
 from evalkit.scoring.gate import check_gate, regressions
@@ -109,9 +110,9 @@ _SHARED: dict[str, Any] = {}
 
 def _score_model(task: tuple[str, Path]) -> ModelScores:
     model, results = task
-    versions, plan, units, config, resamples, seed = _SHARED["arguments"]
+    versions, plan, units, config, resamples, seed, ratings = _SHARED["arguments"]
     return score_model(
-        _SHARED["run_dir"], model, versions, plan, units, config, resamples, seed, results
+        _SHARED["run_dir"], model, versions, plan, units, config, resamples, seed, results, ratings
     )
 
 
@@ -125,13 +126,16 @@ def score_models(
     resamples: int,
     seed: int,
     work_dir: Path,
+    ratings: ExpertRatings | None = None,
 ) -> list[ModelScores]:
     """Score each model, in parallel processes where the platform can fork; each writes its
     rows into `work_dir`."""
     import multiprocessing
     import os
 
-    _SHARED.update(run_dir=run_dir, arguments=(versions, plan, units, config, resamples, seed))
+    _SHARED.update(
+        run_dir=run_dir, arguments=(versions, plan, units, config, resamples, seed, ratings)
+    )
     tasks = [(model, work_dir / f"{k}.jsonl") for k, model in enumerate(models)]
     workers = min(len(models), os.cpu_count() or 1)
     if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
@@ -171,11 +175,21 @@ def _score_run(
     manifest, versions = load_run(run_dir, suites_dir)
     config = config or ScoringConfig(**recorded_scoring(manifest))
     clustering = check_settings(manifest["models"], versions, config, baseline)
+    ratings = load_ratings(config.ratings, manifest, versions) if config.ratings else None
     names = [m["name"] for m in manifest["models"]]
     plan = plan_metrics(versions, config)
     with tempfile.TemporaryDirectory(prefix=".scoring-", dir=run_dir) as work:
         parts = score_models(
-            run_dir, names, versions, plan, Units(clustering), config, resamples, seed, Path(work)
+            run_dir,
+            names,
+            versions,
+            plan,
+            Units(clustering),
+            config,
+            resamples,
+            seed,
+            Path(work),
+            ratings,
         )
         notes = _cluster_notes(versions, clustering)
         dev = sum(part.dev_rows for part in parts)
@@ -184,6 +198,8 @@ def _score_run(
         summary = summarize(
             parts,
             manifest,
+            versions=versions,
+            ratings=ratings,
             baseline=baseline,
             resamples=resamples,
             seed=seed,

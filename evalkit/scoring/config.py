@@ -66,6 +66,23 @@ class ScoringConfig(BaseModel):
         description="Metrics compared between models (default: all item metrics and the score); "
         "fewer comparisons keep more power after correction.",
     )
+    ratings: list[str] = Field(
+        default_factory=list,
+        description="Expert ratings files exported by the app (ratings=[FILE,...]): their scores "
+        "become expert_<criterion> metrics, with rater agreement and judge calibration.",
+    )
+    judge_min_items: int = Field(
+        default=30,
+        ge=1,
+        description="Expert-rated answers a judge needs per criterion to count as validated.",
+    )
+    judge_min_agreement: float = Field(
+        default=0.5,
+        ge=-1.0,
+        le=1.0,
+        description="Krippendorff's alpha of judge and experts a judge needs to count as "
+        "validated.",
+    )
     starting_model: dict[str, str] = Field(
         default_factory=dict,
         description="For an SFT model, the model of the run it was fine-tuned from "
@@ -128,7 +145,7 @@ class ScoringConfig(BaseModel):
         from evalkit.metrics.registry import get_metric
 
         for name in value:
-            if name not in ("score", "ll_accuracy"):
+            if name not in ("score", "ll_accuracy") and not name.startswith(("judge_", "expert_")):
                 try:
                     get_metric(name)
                 except UsageError as e:

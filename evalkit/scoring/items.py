@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.judging.expert import ExpertRatings
+from evalkit.judging.scores import judge_metrics, judgments_path, read_judgments
 from evalkit.metrics.builtin import gold_label, parsed_answer
 from evalkit.metrics.registry import Metric, get_metric
 from evalkit.scoring.config import ScoringConfig
@@ -123,11 +125,14 @@ def score_model_rows(
     versions: dict[str, SuiteVersion],
     plan: MetricPlan,
     units: Units,
+    ratings: ExpertRatings | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Every item metric of one model's outputs on every suite of the run, and how many dev
-    (few-shot) items its generations held, which are left out."""
+    """Every item metric of one model's outputs on every suite of the run (with the judge's
+    and experts' scores when there are any), and how many dev (few-shot) items its
+    generations held, which are left out."""
     rows, dev = [], 0
     for ref, version in versions.items():
+        judged = {j["item_id"]: j for j in read_judgments(judgments_path(run_dir, model, ref))}
         for generation in read_generations(run_dir, model, version):
             item = version.by_id[generation["item_id"]]
             if item.split != "test":
@@ -145,8 +150,29 @@ def score_model_rows(
             }
             if generation.get("error"):  # not answered: reported, never scored
                 row["error"] = generation["error"]
+            elif generation.get("output") is not None:
+                _add_ratings(row, judged.get(item.id), version, ratings)
             unit = units.unit(ref, item)
             if unit is not None:
                 row["unit"] = unit
             rows.append(row)
     return rows, dev
+
+
+def _add_ratings(
+    row: dict[str, Any],
+    judgment: dict[str, Any] | None,
+    version: SuiteVersion,
+    ratings: ExpertRatings | None,
+) -> None:
+    """The judge's and the experts' scores of an answer, as item metrics (see
+    evalkit.judging.scores)."""
+    if judgment is not None:
+        metrics, problems = judge_metrics(judgment, version)
+        row["metrics"].update(metrics)
+        if problems:
+            row["judge_problems"] = problems
+        if judgment.get("pairwise"):
+            row["judge_outcome"] = judgment["pairwise"].get("outcome")
+    if ratings is not None:
+        row["metrics"].update(ratings.metrics(row["model"], row["suite"], row["item_id"]))

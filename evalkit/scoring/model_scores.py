@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.judging.expert import ExpertRatings
+from evalkit.judging.scores import judgment_summary
 from evalkit.scoring.aggregate import AGGREGATES, aggregate
 from evalkit.scoring.breakdowns import (
     answer_report,
@@ -39,6 +41,7 @@ class ModelScores:
     fields: list[dict[str, Any]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    judged: list[dict[str, Any]] = field(default_factory=list)  # judge answers per criterion
     dev_rows: int = 0  # generations of dev items, left out
 
 
@@ -52,10 +55,11 @@ def score_model(
     resamples: int,
     seed: int,
     results: Path,
+    ratings: ExpertRatings | None = None,
 ) -> ModelScores:
     """Score one model's generations and compute everything that depends on it alone; its
     rows go to the file `results`."""
-    rows, dev = score_model_rows(run_dir, model, versions, plan, units)
+    rows, dev = score_model_rows(run_dir, model, versions, plan, units, ratings)
     with results.open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     tables = build_tables(rows)
@@ -71,5 +75,6 @@ def score_model(
         fields=field_report(rows, versions),
         answers=answer_report(rows),
         errors=error_report(rows),
+        judged=judgment_summary(rows),
         dev_rows=dev,
     )

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from evalkit.errors import UsageError
+from evalkit.judging.calibration import calibrate
+from evalkit.judging.expert import ExpertRatings, pair_win_rates, rater_agreement
 from evalkit.scoring.aggregate import AGGREGATES, sort_aggregates
 from evalkit.scoring.breakdowns import unreadable_share
 from evalkit.scoring.comparisons import compare_models, comparison_pairs, family_record
 from evalkit.scoring.config import ScoringConfig
 from evalkit.scoring.model_scores import ModelScores
 from evalkit.scoring.starting_points import resolve_starting_models, starting_point_view
-from evalkit.scoring.table import merge_tables
+from evalkit.scoring.table import SuiteScores, merge_tables
+from evalkit.suite.store import SuiteVersion
 
 
 def choose_baseline(models: list[dict[str, Any]], requested: str | None) -> str:
@@ -30,6 +33,8 @@ def summarize(
     parts: list[ModelScores],
     manifest: dict[str, Any],
     *,
+    versions: dict[str, SuiteVersion] | None = None,
+    ratings: ExpertRatings | None = None,
     baseline: str | None,
     resamples: int,
     seed: int,
@@ -77,7 +82,49 @@ def summarize(
         "unreadable": unreadable_share(answers),
         "comparisons": comparisons,
         "starting_points": starting_point_view(models, starting, comparisons),
+        **_judging(parts, tables, manifest, versions, ratings, config, resamples, seed),
     }
+
+
+def _judging(
+    parts: list[ModelScores],
+    tables: dict[str, SuiteScores],
+    manifest: dict[str, Any],
+    versions: dict[str, SuiteVersion] | None,
+    ratings: ExpertRatings | None,
+    config: ScoringConfig,
+    resamples: int,
+    seed: int,
+) -> dict[str, Any]:
+    """What the judge and the experts said: unreadable judgements, rater agreement, expert
+    pairwise preferences, and the judge's calibration against the experts."""
+    out: dict[str, Any] = {}
+    judged = [j for part in parts for j in part.judged]
+    if "judge" in manifest or judged:
+        record = manifest.get("judge", {})
+        out["judge"] = {
+            "model": record.get("model", {}).get("name"),
+            "mode": record.get("settings", {}).get("mode"),
+            "reference": record.get("reference"),
+            "templates": record.get("templates"),
+            "judged": judged,
+        }
+    if ratings is not None and versions is not None:
+        out["experts"] = {
+            "files": ratings.files,
+            "ratings": len(ratings.points) + len(ratings.pairs),
+            "agreement": rater_agreement(ratings),
+            "pairs": pair_win_rates(ratings, resamples, seed),
+        }
+        out["calibration"] = calibrate(
+            tables,
+            versions,
+            config.judge_min_items,
+            config.judge_min_agreement,
+            resamples,
+            seed,
+        )
+    return out
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from evalkit.suite.items import TaskType
+from evalkit.suite.rubric import DEFAULT_RUBRIC, Rubric
 from evalkit.templating import check_template
 
 SUITE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
@@ -83,3 +84,21 @@ class SuiteSpec(_Strict):
     tasks: dict[TaskType, TaskConfig] = Field(
         min_length=1, description="Prompting and metrics per task type used by the suite."
     )
+    rubric: Rubric | None = Field(
+        default=None,
+        description="Criteria for rating open-ended answers (experts and LLM judges); "
+        "default: accuracy, fluency, relevance on 1-5.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_rubric(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Added after suites were first published: left out while unset (see TaskConfig).
+        data = handler(self)
+        if isinstance(data, dict) and data.get("rubric") is None:
+            data.pop("rubric", None)
+        return data
+
+    @property
+    def effective_rubric(self) -> Rubric:
+        """The suite's rubric, or the default one."""
+        return self.rubric or DEFAULT_RUBRIC

@@ -91,6 +91,24 @@ function mark(score, right) {
   return score === 0 ? "✗" : "✗ " + score.toFixed(2);
 }
 
+// The judge's scores with its reasons, and the experts' mean scores, under a model's output.
+function ratingNodes(item, k) {
+  const nodes = [];
+  const verdict = item.judge ? item.judge[k] : null;
+  if (verdict) {
+    const lines = Object.entries(verdict.scores).map(([name, [score, reason]]) =>
+      `${name}: ${score === null ? "–" : score}${reason ? " — " + reason : ""}`);
+    if (verdict.outcome) lines.push(`pairwise vs the reference: ${verdict.outcome}`);
+    nodes.push(el("div", { class: "judge" }, [el("span", { class: "muted" }, ["judge "]), lines.join("; ")]));
+  }
+  const experts = item.expert ? item.expert[k] : null;
+  if (experts) {
+    const text = Object.entries(experts).map(([name, v]) => `${name}: ${v.toFixed(2)}`).join("; ");
+    nodes.push(el("div", { class: "expert" }, [el("span", { class: "muted" }, ["experts (0–1) "]), text]));
+  }
+  return nodes;
+}
+
 function itemDetail(item, models, right) {
   const refs = item.reference.length ? item.reference : [""];
   const outputs = el("div", { class: "outputs" });
@@ -103,6 +121,7 @@ function itemDetail(item, models, right) {
     outputs.append(el("div", { class: "output" }, [
       el("div", { class: "head" }, [el("span", {}, [model]), el("span", { class: cls }, [mark(score, right) + " " + fmt])]),
       pre,
+      ...ratingNodes(item, k),
     ]));
   });
   const input = el("div", { class: "input" });
