@@ -58,6 +58,7 @@ sections = {
         _page("views/editor.py", "nav.editor", ":material/edit:", Action.WRITE),
         _page("views/import_items.py", "nav.import", ":material/upload:", Action.WRITE),
         _page("views/annotate.py", "nav.annotate", ":material/label:", Action.WRITE),
+        _page("views/rate.py", "nav.rate", ":material/star_rate:", Action.RATE),
     ],
     tr("nav.section.review"): [
         _page("views/review.py", "nav.review", ":material/fact_check:", Action.REVIEW),

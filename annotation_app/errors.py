@@ -45,6 +45,15 @@ class NotInDisagreement(Refused):
     """Adjudication settles a disagreement; this item's annotators do not disagree."""
 
 
+class RatingSetClosed(Refused):
+    """Ratings of a closed rating set are final: no rating is given or revised."""
+
+
+class BadRunFolder(AppError):
+    """A folder that is not a scored run whose suite versions are in the store as it used them
+    (`reason` is evalkit's one-line message naming the file)."""
+
+
 class NotFound(AppError):
     """A user, suite or item that does not exist."""
 

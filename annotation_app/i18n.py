@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotation_app.i18n_rating import RATING_STRINGS
+
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
 
 STRINGS: dict[str, tuple[str, str]] = {
@@ -361,6 +363,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "下方显示对方的版本和您的修改，没有任何内容被覆盖。",
     ),
 }
+if STRINGS.keys() & RATING_STRINGS.keys():  # one table: a key is never defined twice
+    raise RuntimeError(f"i18n keys defined twice: {sorted(STRINGS.keys() & RATING_STRINGS)}")
+STRINGS.update(RATING_STRINGS)
 
 
 def t(key: str, lang: str = "en", **params: Any) -> str:

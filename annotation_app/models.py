@@ -1,5 +1,5 @@
-"""The database schema: users, suites, items, double-annotation labels, the audit log and the
-login throttle.
+"""The database schema: users, suites, items, double-annotation labels, expert ratings of a
+run's outputs, the audit log and the login throttle.
 
 Items are stored as evalkit item records (JSON) plus a few columns copied out of the record
 for filtering. `Item.version` and `Suite.version` are SQLAlchemy version counters: an UPDATE
@@ -225,6 +225,90 @@ class Adjudication(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RatingMode(str, enum.Enum):
+    """How a rating set rates a run's outputs."""
+
+    POINT = "point"  # one output at a time, on each criterion of the suite's rubric
+    PAIR = "pair"  # two models' outputs side by side: A, B or a tie
+
+
+class RatingSet(Base):
+    """Outputs of one scored run on one suite version, given to experts to rate blind.
+
+    What was rated is recorded as the run recorded it (run id, suite version, content hash), so
+    that the export is a ratings file `evalkit score RUN ratings=FILE` accepts for that run."""
+
+    __tablename__ = "rating_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    run_dir: Mapped[str] = mapped_column(Text)  # the run folder, as loaded
+    run_id: Mapped[str] = mapped_column(Text)
+    suite: Mapped[str] = mapped_column(String(100))  # NAME@vN
+    content_hash: Mapped[str] = mapped_column(String(100))
+    mode: Mapped[str] = mapped_column(String(8))  # RatingMode
+    models: Mapped[list[str]] = mapped_column(JSON)  # rated models; pairwise: [model_a, model_b]
+    # The suite's effective rubric at set-up (Criterion records); empty for pairwise sets.
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    seed: Mapped[int] = mapped_column(Integer)  # of the sample and of each rater's shuffle
+    raters_per_unit: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def key(self) -> str:
+        """How the audit log names the set."""
+        return f"rating_set:{self.id}"
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class RatingUnit(Base):
+    """One thing rated: an item and one model's output (pointwise), or an item and two models'
+    outputs (pairwise). The item and the outputs are copied from the run at set-up."""
+
+    __tablename__ = "rating_units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("rating_sets.id"), index=True)
+    item_id: Mapped[str] = mapped_column(String(128))
+    task: Mapped[str] = mapped_column(String(32))
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)  # the item, without its provenance
+    models: Mapped[list[str]] = mapped_column(JSON)  # [model] or [model_a, model_b]
+    outputs: Mapped[list[str | None]] = mapped_column(JSON)  # aligned with `models`
+
+    rating_set: Mapped[RatingSet] = relationship()
+
+
+class RatingAssignment(Base):
+    """One rater's rating of one unit: where it comes in their shuffled order, which output
+    they see as A (pairwise), and their rating once given (revisable until the set closes)."""
+
+    __tablename__ = "rating_assignments"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "rater_id", name="uq_rating_assignments_unit_rater"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("rating_units.id"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # in this rater's shuffled order
+    flipped: Mapped[bool] = mapped_column(Boolean, default=False)  # A shows model_b's output
+    scores: Mapped[dict[str, int] | None] = mapped_column(JSON)  # criterion -> score
+    winner: Mapped[str | None] = mapped_column(String(4))  # "a", "b", "tie" (of the unit's models)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    unit: Mapped[RatingUnit] = relationship()
+    rater: Mapped[User] = relationship()
 
 
 class AuditEntry(Base):

@@ -21,8 +21,10 @@ class Action(str, enum.Enum):
     VIEW = "view"
     WRITE = "write"
     LABEL = "label"
+    RATE = "rate"
     REVIEW = "review"
     ASSIGN = "assign"
+    SET_UP_RATING = "set_up_rating"
     ADJUDICATE = "adjudicate"
     PUBLISH = "publish"
     MANAGE_SUITES = "manage_suites"
@@ -46,8 +48,14 @@ ROLE_TABLE: dict[Action, Rule] = {
         Role.ANNOTATOR, "write and import items, edit and submit one's own (reviewers: any)"
     ),
     Action.LABEL: Rule(Role.ANNOTATOR, "label the items assigned to oneself, blind"),
+    Action.RATE: Rule(Role.ANNOTATOR, "rate the run outputs assigned to oneself, blind"),
     Action.REVIEW: Rule(Role.REVIEWER, "approve or reject others' items, see the review queue"),
     Action.ASSIGN: Rule(Role.REVIEWER, "assign double annotation, see agreement"),
+    Action.SET_UP_RATING: Rule(
+        Role.REVIEWER,
+        "load a scored run, give its outputs to experts to rate, close a rating set, see rater "
+        "agreement, export the ratings",
+    ),
     Action.ADJUDICATE: Rule(Role.REVIEWER, "see disagreements and settle them"),
     Action.PUBLISH: Rule(Role.REVIEWER, "publish the approved items as a new version"),
     Action.MANAGE_SUITES: Rule(Role.ADMIN, "create suites, edit their settings"),
@@ -73,6 +81,14 @@ OBJECT_RULES: tuple[str, ...] = (
     "Adjudication only settles a disagreement: an assigned item labelled by at least two "
     "annotators whose labels differ, by a reviewer who did not label it "
     "(`agreement.adjudicate`).",
+    "Blind rating: a rater gets the run outputs assigned to them without the models' names, in "
+    "an order shuffled for them (and, pairwise, which output is A) that is stored when the set "
+    "is made, and sees only their own ratings (`rating.my_rating_tasks`). A rating is given "
+    "or revised only by its rater, on the criterion's scale, while the set is open "
+    "(`rating.rate_output`, `rating.rate_pair`). Whoever rates in an open set sees neither its "
+    "agreement nor its export (`rating_results.set_agreement`, `rating_results.export_ratings`). "
+    "A run is rated only when it is scored and each of its suite versions is in the app's store "
+    "with the content the run used (`rating_setup.*`).",
     "Provenance is set by the server: the signed-in user is the author of what they create or "
     "import, the approving reviewer its reviewer; what a file claims is kept apart "
     "(`claimed_provenance`).",

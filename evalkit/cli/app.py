@@ -18,6 +18,7 @@ from evalkit.errors import EvalkitError, UsageError
 
 DB_ENV = "EVALKIT_APP_DB"  # the names annotation_app.settings reads
 SUITES_DIR_ENV = "EVALKIT_SUITES_DIR"
+RUNS_DIR_ENV = "EVALKIT_RUNS_DIR"
 ROLES = ("annotator", "reviewer", "admin")
 
 
@@ -47,11 +48,21 @@ def _app_package() -> Any:
     type=click.Path(file_okay=False, path_type=Path),
     help=f"Where publishing writes versions [default: ${SUITES_DIR_ENV} or ./suites].",
 )
+@click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Where the Rate outputs page lists run folders [default: ${RUNS_DIR_ENV} or ./reports].",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
 @click.option("--address", default="localhost", show_default=True, help="Interface to serve on.")
 @click.pass_context
 def app(
-    ctx: click.Context, db_url: str | None, suites_dir: Path | None, port: int, address: str
+    ctx: click.Context,
+    db_url: str | None,
+    suites_dir: Path | None,
+    runs_dir: Path | None,
+    port: int,
+    address: str,
 ) -> None:
     """Start the annotation app in the browser (an empty database is set up on first start)."""
     ctx.obj = {"db_url": db_url}
@@ -64,6 +75,8 @@ def app(
         env[DB_ENV] = db_url
     if suites_dir:
         env[SUITES_DIR_ENV] = str(suites_dir)
+    if runs_dir:
+        env[RUNS_DIR_ENV] = str(runs_dir)
     _check_database(env.get(DB_ENV))
     command = [
         sys.executable,

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from app_helpers import USERS, Run, mcq
+from rating_helpers import MODELS, ScoredRun, setup
 from sqlalchemy.orm import Session, sessionmaker
 
 from annotation_app.db import transaction
 from annotation_app.models import Assignment
-from annotation_app.services import agreement, items, publishing, review
+from annotation_app.services import agreement, items, publishing, rating, rating_setup, review
 from drafts import write_draft
 from evalkit.suite.draft import read_draft
 from evalkit.suite.importing import ColumnMapping
@@ -36,6 +37,20 @@ class World:
     store: SuiteStore
     ids: dict[str, int]
     suite_id: int
+    run: ScoredRun
+
+    def rating_set(self, raters: tuple[str, ...] = ("ann2", "ann3"), **choices: Any) -> int:
+        """A rating set of the scored run, made by an admin, rated by `raters`."""
+        ids = [self.ids[r] for r in raters]
+        return self.act(
+            "admin", rating_setup.create_set, self.run.store, setup(self.run, ids, **choices)
+        ).id
+
+    def rating_task(self, who: str | None, **choices: Any) -> int:
+        """A task of a set given to `who` (an admin stands in for a refused user)."""
+        rater = me(who)
+        set_id = self.rating_set((rater,), **choices)
+        return self.act(rater, rating.my_rating_tasks, set_id)[0].assignment_id
 
     def item(self, author: str = "ann1", **record: Any) -> int:
         record.setdefault("id", f"it{next(_serial)}")
@@ -124,6 +139,15 @@ def _new_suite(w: World, who: str | None) -> Args:
     }
 
 
+def _rate_output(w: World, who: str | None) -> Args:
+    scores = {"accuracy": 4, "fluency": 5, "relevance": 3}
+    return (w.rating_task(who), scores, "清楚"), {}
+
+
+def _rate_pair(w: World, who: str | None) -> Args:
+    return (w.rating_task(who, mode="pair", models=list(MODELS[:2])), "tie"), {}
+
+
 Recipe = Callable[[World, str | None], Args]
 
 CASES: dict[str, Recipe] = {
@@ -142,6 +166,20 @@ CASES: dict[str, Recipe] = {
     "items.search_items": lambda w, who: ((w.suite_id, items.ItemFilter()), {}),
     "items.update_item": lambda w, who: ((w.item(me(who)), mcq(question="改过的？"), 1), {}),
     "publishing.diff": _diff,
+    "rating.my_rating_sets": lambda w, who: ((), {}),
+    "rating.my_rating_tasks": lambda w, who: ((w.rating_set(),), {}),
+    "rating.rate_output": _rate_output,
+    "rating.rate_pair": _rate_pair,
+    "rating_results.close_set": lambda w, who: ((w.rating_set(),), {}),
+    "rating_results.export_ratings": lambda w, who: ((w.rating_set(),), {}),
+    "rating_results.list_sets": lambda w, who: ((), {}),
+    "rating_results.set_agreement": lambda w, who: ((w.rating_set(),), {}),
+    "rating_setup.create_set": lambda w, who: (
+        (w.run.store, setup(w.run, [w.ids["ann2"], w.ids["ann3"]])),
+        {},
+    ),
+    "rating_setup.inspect_run": lambda w, who: ((w.run.store, str(w.run.path)), {}),
+    "rating_setup.list_runs": lambda w, who: ((w.run.root,), {}),
     "publishing.history": lambda w, who: ((w.store, "contracts"), {}),
     "publishing.publish": _publish,
     "review.approve": lambda w, who: ((w.submitted(other_than(who)), 2), {}),

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from app_helpers import PASSWORD, USERS, Run, mcq
+from rating_helpers import ScoredRun, scored_run
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -94,3 +95,10 @@ def suite_id(people: dict[str, int], act: Run, store: SuiteStore) -> int:
 @pytest.fixture
 def item_pk(suite_id: int, act: Run) -> int:
     return act("ann1", items.create_item, suite_id, mcq(id="q1")).item.id
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory: pytest.TempPathFactory) -> ScoredRun:
+    """A scored run of three models on a published suite with open-ended items (made once;
+    tests that change a run make their own)."""
+    return scored_run(tmp_path_factory.mktemp("rated"))

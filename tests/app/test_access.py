@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from access_cases import ACTIVE, CASES, World
 from app_helpers import USERS, Run
+from rating_helpers import ScoredRun
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,8 +102,9 @@ def test_service_against_role_table(
     store: SuiteStore,
     people: dict[str, int],
     suite_id: int,
+    run: ScoredRun,
 ) -> None:
-    world = World(factory, act, store, people, suite_id)
+    world = World(factory, act, store, people, suite_id, run)
     args, kwargs = CASES[service](world, who)
     module, name = service.split(".")
     fn = getattr(importlib.import_module(f"annotation_app.services.{module}"), name)

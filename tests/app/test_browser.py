@@ -23,9 +23,12 @@ import pytest
 from app_helpers import PASSWORD
 from browser import ARTIFACTS, BROWSER_ARGS, CHROMIUM, require_browser
 from click.testing import CliRunner
+from rating_helpers import MODELS, scored_run, setup
+from sqlalchemy import select
 
 from annotation_app.db import open_database, transaction
-from annotation_app.services import suites, users
+from annotation_app.models import RatingAssignment, User
+from annotation_app.services import rating_setup, suites, users
 from evalkit.cli import cli
 from evalkit.suite.store import SuiteStore
 
@@ -298,6 +301,66 @@ def test_every_page_is_served_by_the_app_alone(
     assert [i["name"] for i in icons if not i["glyph"]] == []
     # .streamlit/config.toml turned usage statistics off before the app had to.
     assert "usage statistics were on" not in (tmp_path / "server.log").read_text()
+
+
+@pytest.fixture
+def served_for_rating(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`evalkit app --runs-dir ...` with a pairwise rating set of one item given to li.na."""
+    require_browser(os.environ)
+    db_url, _ = _seed(tmp_path)
+    run = scored_run(tmp_path / "rated")
+    factory = open_database(db_url)
+    with transaction(factory) as db:
+        admin, li_na = (
+            db.scalars(select(User).where(User.username == name)).one()
+            for name in ("admin", "li.na")
+        )
+        choice = setup(run, [li_na.id], mode="pair", models=list(MODELS[:2]), items=["g1"])
+        rating_setup.create_set(db, admin, run.store, choice)
+    factory.kw["bind"].dispose()
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    options = ["--db", db_url, "--suites-dir", str(run.store.root), "--runs-dir", str(run.root)]
+    command = [sys.executable, "-m", "evalkit", "app", *options, "--port", str(port)]
+    command += ["--address", "127.0.0.1"]
+    with _server(command, port, tmp_path, env, tmp_path / "server.log"):
+        yield f"http://127.0.0.1:{port}", db_url
+
+
+@pytest.mark.slow
+def test_an_annotator_rates_a_pair_blind(served_for_rating: tuple[str, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, db_url = served_for_rating
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        requests = _watch_requests(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        _log_in(page, url, "li.na")  # her account's language is Chinese
+        _go(page, "输出评分")
+        expect(page.get_by_text("用一句话概括合同成立的条件。")).to_be_visible()
+        expect(page.get_by_text("输出 A", exact=True)).to_be_visible()
+        expect(page.get_by_text("输出 B", exact=True)).to_be_visible()
+        shown = page.inner_text("body")
+        assert not [m for m in MODELS if m in shown]  # blind: no model is named
+        assert "<b>1</b>" in shown or "<b>2</b>" in shown  # model output is text, not markup
+        page.get_by_text("B 更好", exact=True).click()
+        page.get_by_role("textbox", name="备注（可选）").fill("B 更准确")
+        page.get_by_role("button", name="保存评分").click()
+        _settle(page)
+        expect(page.get_by_text("评分已保存。")).to_be_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "app-rate-pair-zh.png"), full_page=True)
+        browser.close()
+    assert _elsewhere(requests, url) == []
+    factory = open_database(db_url)
+    with factory() as db:
+        [rated] = db.scalars(select(RatingAssignment)).all()
+        assert rated.comment == "B 更准确" and rated.rated_at is not None
+        assert rated.winner == ("a" if rated.flipped else "b")  # B as she saw it
+    factory.kw["bind"].dispose()
 
 
 def test_missing_browser_fails_in_ci_and_skips_elsewhere() -> None:

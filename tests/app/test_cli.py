@@ -63,3 +63,8 @@ def test_bad_input_is_one_line(db_url: str, tmp_path) -> None:  # type: ignore[n
         "app", "--db", f"sqlite:///{tmp_path}/no/such/dir/../../x.db", "--port", "0"
     )
     assert code == 2 and "0 is not in the range" in err
+
+
+def test_the_runs_folder_is_an_option() -> None:
+    code, out, _ = invoke("app", "--help")
+    assert code == 0 and "--runs-dir" in out and "$EVALKIT_RUNS_DIR or ./reports" in out

@@ -16,8 +16,10 @@ from annotation_app.forms import (
     record_from_form,
 )
 from annotation_app.i18n import STRINGS, t
-from annotation_app.models import Role, Status
+from annotation_app.models import RatingMode, Role, Status
 from annotation_app.services.items import validate_record
+from annotation_app.services.rating import CHOICES
+from annotation_app.ui.rating_admin import ITEMS_ALL, ITEMS_CHOSEN, ITEMS_SAMPLE
 
 APP = Path(__file__).parents[2] / "annotation_app"
 _KEY = re.compile(r"""\b(?:tr|t)\(\s*f?["']([a-z_]+\.[a-z_.{}' ]+?)["']""")
@@ -51,6 +53,9 @@ def test_every_key_the_app_uses_exists() -> None:
         used |= set(keys)
     used |= {f"format.{k}" for k in ("none", "choice", "regex", "json_schema")}
     used |= {f"role_turn.{r}" for r in ("user", "assistant", "system")}
+    used |= {f"rate.mode.{m.value}" for m in RatingMode} | {"rate.output.a", "rate.output.b"}
+    used |= {f"rate.choice.{c.lower()}" for c in CHOICES}
+    used |= {f"rate.setup.items.{h}" for h in (ITEMS_ALL, ITEMS_SAMPLE, ITEMS_CHOSEN)}
     assert sorted(used - set(STRINGS)) == []
     assert t("editor.saved_as", "zh", id="q1") == "已保存 q1。"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import PASSWORD, Run, mcq
+from app_helpers import Run, mcq
 from click.testing import CliRunner
+from page_helpers import APP, TIMEOUT, login, start, texts
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from streamlit.testing.v1 import AppTest
@@ -16,8 +17,6 @@ from annotation_app.models import Item
 from annotation_app.services import agreement, items, review
 from evalkit.cli import cli
 
-APP = Path(__file__).parents[2] / "annotation_app" / "app.py"
-TIMEOUT = 60
 ACTIONS = {
     "users.py": "manage_users: it needs the admin",
     "audit.py": "view_audit: it needs the admin",
@@ -33,25 +32,6 @@ def app_env(
     monkeypatch.setenv("EVALKIT_APP_DB", db_url)
     monkeypatch.setenv("EVALKIT_SUITES_DIR", str(suites_dir))
     return suites_dir
-
-
-def start() -> AppTest:
-    return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-
-
-def login(username: str, password: str = PASSWORD) -> AppTest:
-    at = start()
-    at.text_input(key="login_username").input(username)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    kinds = ("error", "warning", "success", "info", "markdown", "title", "caption", "code", "text")
-    parts = [e.value for kind in kinds for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
 
 
 def test_logged_out_visitor_sees_only_login(app_env: Path) -> None:

@@ -36,7 +36,7 @@ def test_fresh_database_is_migrated_and_wal(factory: sessionmaker[Session]) -> N
         assert db.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert (
             db.connection().exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            == "0002"
+            == "0003"
         )
 
 

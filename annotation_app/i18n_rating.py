@@ -1,0 +1,133 @@
+"""The strings of expert rating (the *Rate outputs* page and its errors), in English and
+Chinese; part of `i18n.STRINGS`."""
+
+from __future__ import annotations
+
+RATING_STRINGS: dict[str, tuple[str, str]] = {
+    "nav.rate": ("Rate outputs", "输出评分"),
+    "rate.title": ("Rate model outputs", "模型输出评分"),
+    "rate.tab.mine": ("My ratings", "我的评分"),
+    "rate.tab.setup": ("Set up", "创建评分"),
+    "rate.tab.sets": ("Rating sets", "评分集"),
+    # rating
+    "rate.mine.none": ("No outputs are given to you to rate.", "没有分配给您评分的输出。"),
+    "rate.mine.set": ("Rating set", "评分集"),
+    "rate.mine.set_label": ("{name} · {rated}/{tasks} rated", "{name} · 已评 {rated}/{tasks}"),
+    "rate.mine.closed": (
+        "This set is closed: its ratings are final.",
+        "此评分集已关闭，评分已定稿。",
+    ),
+    "rate.mine.item": ("Item", "题目"),
+    "rate.mine.blind": (
+        "The models are not named, and the outputs come in an order of your own.",
+        "不显示模型名称，输出的顺序为您单独打乱。",
+    ),
+    "rate.input": ("Input", "输入"),
+    "rate.reference": ("Reference answer", "参考答案"),
+    "rate.output": ("Output {n}", "输出 {n}"),
+    "rate.output.a": ("Output A", "输出 A"),
+    "rate.output.b": ("Output B", "输出 B"),
+    "rate.no_output": (
+        "(no output: the model failed on this item)",
+        "（无输出：模型在此题上出错）",
+    ),
+    "rate.choice": ("Which output is better?", "哪个输出更好？"),
+    "rate.choice.a": ("A is better", "A 更好"),
+    "rate.choice.b": ("B is better", "B 更好"),
+    "rate.choice.tie": ("Tie", "不相上下"),
+    "rate.comment": ("Comment (optional)", "备注（可选）"),
+    "rate.save": ("Save rating", "保存评分"),
+    "rate.saved": ("Rating saved.", "评分已保存。"),
+    "rate.rated": ("rated", "已评"),
+    # set-up
+    "rate.setup.runs": ("Run folder in {folder}", "{folder} 中的运行文件夹"),
+    "rate.setup.no_runs": ("No run folders in {folder}.", "{folder} 中没有运行文件夹。"),
+    "rate.setup.not_scored": ("not scored", "未评分"),
+    "rate.setup.path": ("Or the path of a scored run folder", "或已评分运行文件夹的路径"),
+    "rate.setup.load": ("Load run", "加载运行"),
+    "rate.setup.loaded": (
+        "Run {run}: {models} model(s), suite version(s) {suites}.",
+        "运行 {run}：{models} 个模型，评测集版本 {suites}。",
+    ),
+    "rate.setup.suite": ("Suite version", "评测集版本"),
+    "rate.setup.mode": ("Mode", "评分方式"),
+    "rate.mode.point": (
+        "Pointwise: each output on the rubric's criteria",
+        "逐项打分：按评分标准为每个输出打分",
+    ),
+    "rate.mode.pair": ("Pairwise: A, B or a tie between two models", "成对比较：两个模型孰优孰劣"),
+    "rate.setup.models": ("Models", "模型"),
+    "rate.setup.model_a": ("First model", "第一个模型"),
+    "rate.setup.model_b": ("Second model", "第二个模型"),
+    "rate.setup.tasks": ("Task types", "任务类型"),
+    "rate.setup.criteria": ("Criteria for {task}: {criteria}", "{task} 的评分标准：{criteria}"),
+    "rate.setup.items": ("Items", "题目"),
+    "rate.setup.items.all": ("All test items of these task types", "这些任务类型的全部测试题"),
+    "rate.setup.items.sample": ("A random sample of them", "从中随机抽样"),
+    "rate.setup.items.chosen": ("Items I choose", "指定题目"),
+    "rate.setup.sample": ("Sample size", "抽样数量"),
+    "rate.setup.chosen": ("Items to rate", "要评分的题目"),
+    "rate.setup.raters": ("Raters", "评分专家"),
+    "rate.setup.per_unit": ("Raters per output", "每个输出的评分人数"),
+    "rate.setup.seed": ("Seed (of the sample and of each rater's order)", "随机种子（抽样与顺序）"),
+    "rate.setup.name": ("Name of the set (optional)", "评分集名称（可选）"),
+    "rate.setup.create": ("Create rating set", "创建评分集"),
+    "rate.setup.created": (
+        "Rating set {name} created: {units} output(s) or pair(s), {assigned} rating(s) to give.",
+        "已创建评分集 {name}：{units} 个输出或输出对，共需 {assigned} 次评分。",
+    ),
+    # sets
+    "rate.sets.none": ("No rating sets yet.", "还没有评分集。"),
+    "rate.sets.choose": ("Rating set", "评分集"),
+    "rate.sets.summary": (
+        "Run {run} ({path}) · {suite} · models: {models} · seed {seed} · {per_unit} rater(s) "
+        "per output · by {by}",
+        "运行 {run}（{path}）· {suite} · 模型：{models} · 随机种子 {seed} · 每个输出 "
+        "{per_unit} 人评分 · 创建人 {by}",
+    ),
+    "rate.sets.col.name": ("Set", "评分集"),
+    "rate.sets.col.suite": ("Suite version", "评测集版本"),
+    "rate.sets.col.mode": ("Mode", "方式"),
+    "rate.sets.col.rated": ("Rated", "已评"),
+    "rate.sets.col.status": ("Status", "状态"),
+    "rate.sets.col.rater": ("Rater", "评分人"),
+    "rate.sets.col.assigned": ("Assigned", "已分配"),
+    "rate.sets.open": ("open", "进行中"),
+    "rate.sets.closed": ("closed", "已关闭"),
+    "rate.sets.progress": ("Progress per rater", "各评分人进度"),
+    "rate.sets.agreement": ("Rater agreement", "评分一致性"),
+    "rate.sets.col.criterion": ("Criterion", "评分标准"),
+    "rate.sets.col.raters": ("Raters", "评分人数"),
+    "rate.sets.col.units": ("Rated", "已评数"),
+    "rate.sets.col.shared": ("Rated twice or more", "多人评分数"),
+    "rate.sets.col.exact": ("Exact agreement", "完全一致比例"),
+    "rate.sets.no_ratings": ("No ratings yet.", "还没有评分。"),
+    "rate.sets.export": ("Export the ratings", "导出评分"),
+    "rate.sets.download": ("Download {file}", "下载 {file}"),
+    "rate.sets.exported": (
+        "{n} rating(s). Score the run with them (the downloaded file's path):",
+        "共 {n} 条评分。用它们为运行评分（下载文件的路径）：",
+    ),
+    "rate.sets.close": ("Close the set (its ratings become final)", "关闭评分集（评分定稿）"),
+    "rate.sets.closed_at": ("Closed {at}.", "已于 {at} 关闭。"),
+    # errors
+    "error.bad_run": ("Cannot rate this run: {reason}", "无法对此运行评分：{reason}"),
+    "error.no_rating_set": ("No rating set {set}.", "评分集 {set} 不存在。"),
+    "error.no_rating_task": ("No rating task {task}.", "评分任务 {task} 不存在。"),
+    "error.not_your_rating_task": (
+        "{user} may not rate this: it is given to another rater.",
+        "{user} 不能评此项：它分配给了其他评分人。",
+    ),
+    "error.rating_set_closed": (
+        "The rating set {set} is closed: its ratings are final.",
+        "评分集 {set} 已关闭，评分已定稿。",
+    ),
+    "error.rating_set_closed_already": (
+        "The rating set {set} is already closed.",
+        "评分集 {set} 已经关闭。",
+    ),
+    "error.rates_in_open_set": (
+        "You rate in {set}: its ratings and agreement are shown once it is closed.",
+        "您是 {set} 的评分人：关闭后才能查看其评分与一致性。",
+    ),
+}
