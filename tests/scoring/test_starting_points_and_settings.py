@@ -124,6 +124,8 @@ def test_a_baseline_that_is_not_a_model_writes_nothing(run: Path) -> None:
         ("cluster_by=group", "cluster_by=group: no test item of legal@v2 has a group"),
         ("starting_model.tuned=nobody", "starting_model.tuned='nobody' is not another model"),
         ("correction=fdr", "correction='fdr': unknown value"),
+        ("judge.model=nosuch", "unknown model 'nosuch'"),  # exit 1: what it names is missing
+        ("judge.mode=vibes", "judge.mode='vibes'"),
     ],
 )
 def test_run_refuses_bad_scoring_settings_before_generating(
@@ -151,6 +153,6 @@ def test_run_refuses_bad_scoring_settings_before_generating(
             setting,
         ],
     )
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == (1 if "nosuch" in setting else 2), result.output
     assert message in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "reports").exists()  # nothing written, no engine started
