@@ -26,9 +26,15 @@ class Sampling:
     top_p: float = 1.0
     seed: int = 0
     stop: tuple[str, ...] = ()
+    # A JSON schema (as canonical JSON text) the output is constrained to, where the engine
+    # can (vLLM's structured outputs; an OpenAI-compatible server's response_format).
+    json_schema: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "stop": list(self.stop)}
+        record = {**asdict(self), "stop": list(self.stop)}
+        if self.json_schema is None:  # left out: keys of unconstrained requests stay as they were
+            record.pop("json_schema")
+        return record
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ transient failures (connection errors, 429, 5xx) with exponential backoff.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -90,17 +91,29 @@ class OpenAIServerBackend:
                 "seed": s.seed,
                 "stop": list(s.stop) or None,
             }
+            schema = json.loads(s.json_schema) if s.json_schema is not None else None
 
             async def call(client: Any) -> Generation:
                 began = time.perf_counter()
                 if request.prompt.text is not None:
-                    r = await client.completions.create(prompt=request.prompt.text, **common)
+                    # Completions have no standard response_format: vLLM's own field.
+                    extra = {"structured_outputs": {"json": schema}} if schema else None
+                    r = await client.completions.create(
+                        prompt=request.prompt.text, extra_body=extra, **common
+                    )
                     text = r.choices[0].text
                 else:
                     messages = [
                         {"role": role, "content": c} for role, c in request.prompt.messages or ()
                     ]
-                    r = await client.chat.completions.create(messages=messages, **common)
+                    shape = (
+                        {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}}
+                        if schema
+                        else self._openai.NOT_GIVEN
+                    )
+                    r = await client.chat.completions.create(
+                        messages=messages, response_format=shape, **common
+                    )
                     text = r.choices[0].message.content or ""
                 usage = r.usage
                 return Generation(

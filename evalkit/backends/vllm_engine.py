@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -62,6 +63,9 @@ class VLLMBackend:
             "seed": options.seed,
             "trust_remote_code": model.trust_remote_code,
             "generation_config": "vllm",
+            # Constrained outputs (judges) are compact JSON: a looping model cannot spend its
+            # token budget on whitespace. Unconstrained requests are not affected.
+            "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
             **model.engine,
         }
         try:
@@ -72,6 +76,11 @@ class VLLMBackend:
 
     def _params(self, request: GenerationRequest) -> Any:
         s = request.sampling
+        constrained = None
+        if s.json_schema is not None:
+            from vllm.sampling_params import StructuredOutputsParams
+
+            constrained = StructuredOutputsParams(json=json.loads(s.json_schema))
         return self._vllm.SamplingParams(
             n=1,
             max_tokens=s.max_new_tokens,
@@ -79,6 +88,7 @@ class VLLMBackend:
             top_p=s.top_p,
             seed=s.seed,
             stop=list(s.stop) or None,
+            structured_outputs=constrained,
         )
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:

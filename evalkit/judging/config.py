@@ -34,8 +34,13 @@ class JudgeConfig(BaseModel):
     backend: str | None = Field(
         default=None, description="Engine for the judge (default: the run's backend)."
     )
+    structured: bool = Field(
+        default=True,
+        description="Constrain the judge's output to the JSON its prompt asks for (vLLM "
+        "structured outputs; response_format on a server; the hf engine cannot).",
+    )
     max_new_tokens: int = Field(
-        default=256, ge=16, le=4096, description="Tokens for one judgement."
+        default=512, ge=16, le=4096, description="Tokens for one judgement."
     )
 
     @property

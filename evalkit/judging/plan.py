@@ -8,12 +8,13 @@ costs no judge call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from evalkit.backends.base import GenerationRequest, Sampling
 from evalkit.cache import cache_key
 from evalkit.judging.prompts import pairwise_prompt, rubric_prompt
+from evalkit.judging.schemas import pairwise_schema, rubric_schema
 from evalkit.runner.plan import PlannedRequest
 from evalkit.suite.items import ItemBase
 from evalkit.suite.rubric import Criterion
@@ -42,10 +43,18 @@ class JudgeEngine:
     fingerprint: str
     identity: str  # engine, dtype, engine options (evalkit.runner.plan.engine_identity)
     sampling: Sampling
+    structured: bool = True  # constrain outputs to the expected JSON (evalkit.judging.schemas)
 
-    def planned(self, item_id: str, prompt: Any) -> PlannedRequest:
-        key = cache_key(self.fingerprint, self.identity, self.sampling.as_dict(), prompt.key())
-        return PlannedRequest(item_id, "generate", key, GenerationRequest(prompt, self.sampling))
+    def rubric_schema(self, criteria: list[Criterion]) -> str:
+        return rubric_schema(criteria, self.sampling.max_new_tokens)
+
+    def pairwise_schema(self) -> str:
+        return pairwise_schema(self.sampling.max_new_tokens)
+
+    def planned(self, item_id: str, prompt: Any, schema: str) -> PlannedRequest:
+        sampling = replace(self.sampling, json_schema=schema if self.structured else None)
+        key = cache_key(self.fingerprint, self.identity, sampling.as_dict(), prompt.key())
+        return PlannedRequest(item_id, "generate", key, GenerationRequest(prompt, sampling))
 
 
 def criteria_for(version: SuiteVersion, item: ItemBase) -> list[Criterion]:
@@ -75,13 +84,14 @@ def plan_judgements(
                     continue
                 if rubric:
                     prompt = rubric_prompt(item, answer, criteria)
-                    request = engine.planned(item.id, prompt)
+                    request = engine.planned(item.id, prompt, engine.rubric_schema(criteria))
                     out.append(Judgement(model, ref, item.id, "rubric", request))
                 base = answers.get(reference) if reference else None
                 if reference is None or model == reference or base is None:
                     continue
                 for order, (a, b) in enumerate(((answer, base), (base, answer))):
-                    request = engine.planned(item.id, pairwise_prompt(item, a, b, criteria))
+                    prompt = pairwise_prompt(item, a, b, criteria)
+                    request = engine.planned(item.id, prompt, engine.pairwise_schema())
                     out.append(
                         Judgement(model, ref, item.id, "pairwise", request, order, reference)
                     )

@@ -107,6 +107,7 @@ def judge_run(run_dir: Path, config: RunConfig, echo: Any = print) -> JudgeStats
             fingerprint_model(Path(spec.path), cache.file_digest),
             engine_identity(spec, backend),
             sampling,
+            judge.structured,
         )
         judgements = plan_judgements(versions, outputs, engine, judge.rubric, reference)
         keys = [j.request.key for j in judgements]

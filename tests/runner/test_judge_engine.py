@@ -1,5 +1,6 @@
-"""A real judge: a tiny chat model run by vLLM rates a run's open-ended answers. Its verdicts
-are poor and mostly unreadable, and the run says so; judging again costs no judge call."""
+"""A real judge: a tiny chat model run by vLLM rates a run's open-ended answers. Left free, its
+verdicts are poor and mostly unreadable, and the run says so; constrained to the JSON the
+prompt asks for, every judgement is readable; judging again costs no judge call."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def test_a_real_judge_rates_the_answers_and_is_cached(models_dir: Path, tmp_path
             "judge.model=chat",
             "judge.mode=both",
             "judge.max_new_tokens=24",
+            "judge.structured=false",
             *common,
         ],
     )
@@ -56,8 +58,28 @@ def test_a_real_judge_rates_the_answers_and_is_cached(models_dir: Path, tmp_path
     judged = summary["judge"]["judged"]
     accuracy = next(j for j in judged if (j["model"], j["criterion"]) == ("chat", "accuracy"))
     assert accuracy["n"] == len(rows) and accuracy["unparseable"] > 0  # reported, not hidden
+    total = 4 * len(rows)  # rubric for both models, pairwise both orders for chat
+
+    constrained = CliRunner().invoke(cli, ["judge", str(run), "judge.structured=true", *common])
+    assert constrained.exit_code == 0, constrained.output
+    assert f"judge chat: {total} judgements (0 cached, 0 failed)" in constrained.output
+    rows = [
+        json.loads(line)
+        for line in (run / "judgments" / "chat" / "legal@v2.jsonl").read_text().splitlines()
+    ]
+    # Compact JSON from the first token: the first criterion's score is always within 24
+    # tokens, and every pairwise verdict names A, B or a tie.
+    starts = [r["rubric"]["output"][:30] for r in rows]
+    assert all(s.startswith('{"accuracy":{"score":') for s in starts), starts
+    assert all(r["rubric"]["scores"]["accuracy"]["problem"] is None for r in rows)
+    verdicts = [v for r in rows for v in r["pairwise"]["verdicts"]]
+    assert all(v["winner"] in ("a", "b", "tie") for v in verdicts), verdicts
+    summary = json.loads((run / "summary.json").read_text())
+    judged = summary["judge"]["judged"]
+    accuracy = next(j for j in judged if (j["model"], j["criterion"]) == ("chat", "accuracy"))
+    assert accuracy["n"] == len(rows) and accuracy["unparseable"] == 0
+
     again = CliRunner().invoke(cli, ["judge", str(run), *common])
     assert again.exit_code == 0, again.output
-    total = 4 * len(rows)  # rubric for both models, pairwise both orders for chat
     assert f"judge chat: {total} judgements ({total} cached, 0 failed)" in again.output
     assert json.loads((run / "manifest.json").read_text())["judge"]["engine"]["started"] is False
