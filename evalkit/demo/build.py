@@ -43,7 +43,7 @@ RECIPE_VERSION = 1  # bump when the training code changes what it produces
 MODEL_NAMES = ("base", "chat", "base-sft", "chat-sft")
 # Engine settings for a model this small (see docs/running.md): no torch.compile, engine core
 # in the worker process; float32 because that is what the checkpoints are.
-_ENGINE: dict[str, Any] = {
+ENGINE: dict[str, Any] = {
     "dtype": "float32",
     "engine": {"enforce_eager": True},
     "env": {
@@ -89,7 +89,7 @@ def recipe_hash(schedule: Schedule, domain: SuiteVersion) -> str:
 
 def _write_configs(out: Path) -> None:
     for name in MODEL_NAMES:
-        spec = {"path": name, **_SPECS[name], **_ENGINE}
+        spec = {"path": name, **_SPECS[name], **ENGINE}
         (out / f"{name}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
 
 

@@ -1,4 +1,4 @@
-"""Where the demo's shipped data lives, and the names of its two suites."""
+"""Where the demo's shipped data lives, and the names of its suites."""
 
 from __future__ import annotations
 
@@ -10,3 +10,5 @@ CHAT_FILE = DATA_DIR / "chat.jsonl"  # general dialogues, {"messages": [...]} pe
 LAW_SFT_FILE = DATA_DIR / "law_sft.jsonl"  # domain instructions, as evalkit items
 DOMAIN_SUITE = "demo-law"
 GENERAL_SUITE = "demo-general"
+WRITING_SUITE = "demo-writing"  # open-ended answers, rated by the judge and the demo ratings
+DEMO_RATINGS_FILE = DATA_DIR / "demo_ratings.jsonl"  # ratings written for the demo outputs

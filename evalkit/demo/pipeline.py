@@ -14,12 +14,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from evalkit.demo.build import MODEL_NAMES, DemoModels, build_demo_models
-from evalkit.demo.paths import CHAT_FILE, DOMAIN_SUITE, GENERAL_SUITE, LAW_SFT_FILE
+from evalkit.demo.build import ENGINE, MODEL_NAMES, DemoModels, build_demo_models
+from evalkit.demo.judge import JUDGE_NAME, prepare_judge
+from evalkit.demo.paths import (
+    CHAT_FILE,
+    DOMAIN_SUITE,
+    GENERAL_SUITE,
+    LAW_SFT_FILE,
+    WRITING_SUITE,
+)
+from evalkit.demo.ratings import stamp_ratings
 from evalkit.demo.train import SCHEDULES
 from evalkit.errors import UsageError
 
 MAX_NEW_TOKENS = 48  # the longest gold answer (a JSON object) is about 20 tokens
+JUDGE_TOKENS = 256  # a judge's JSON for three criteria, reasons capped to fit (judging.schemas)
+DEMO_SUITES = (DOMAIN_SUITE, GENERAL_SUITE, WRITING_SUITE)
 
 
 @dataclass(frozen=True)
@@ -46,11 +56,11 @@ class DemoResult:
 
 
 def check_training_data(suites_dir: Path, echo: Callable[[str], Any]) -> int:
-    """The contamination check of the fine-tuning data against both demo suites; prints it."""
+    """The contamination check of the fine-tuning data against the demo suites; prints it."""
     from evalkit.contamination import ContaminationConfig, check_contamination
 
     config = ContaminationConfig(
-        suite=[DOMAIN_SUITE, GENERAL_SUITE],
+        suite=list(DEMO_SUITES),
         data=[str(LAW_SFT_FILE), str(CHAT_FILE)],
         suites_dir=str(suites_dir),
     )
@@ -62,14 +72,19 @@ def check_training_data(suites_dir: Path, echo: Callable[[str], Any]) -> int:
     return len(report.contaminated)
 
 
-def run_models(models_dir: Path, options: DemoOptions, echo: Callable[[str], Any]) -> Path:
-    """`evalkit run` of the four models on both demo suites, with vLLM on the CPU."""
+def run_models(
+    models_dir: Path, options: DemoOptions, judged: bool, echo: Callable[[str], Any]
+) -> Path:
+    """`evalkit run` of the four models on the demo suites, with vLLM on the CPU, then (when
+    the judge is installed) the judge's rubric ratings of the open-ended answers."""
+    from evalkit.judging.config import JudgeConfig
+    from evalkit.judging.run import judge_run
     from evalkit.runner.config import RunConfig
     from evalkit.runner.run import execute_run
 
     run_id = options.run_id or "demo-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     config = RunConfig(
-        suite=[DOMAIN_SUITE, GENERAL_SUITE],
+        suite=list(DEMO_SUITES),
         model=list(MODEL_NAMES),
         models_dir=str(models_dir),
         suites_dir=str(options.suites_dir),
@@ -77,8 +92,14 @@ def run_models(models_dir: Path, options: DemoOptions, echo: Callable[[str], Any
         out=str(options.out),
         cache=str(options.cache),
         run_id=run_id,
+        judge=JudgeConfig(
+            model=JUDGE_NAME if judged else None, mode="both", max_new_tokens=JUDGE_TOKENS
+        ),
     )
-    return execute_run(config, echo=echo).run_dir
+    run_dir = execute_run(config, echo=echo).run_dir
+    if judged:
+        judge_run(run_dir, config, echo=echo)
+    return run_dir
 
 
 def format_table(summary: dict[str, Any]) -> list[str]:
@@ -125,10 +146,11 @@ def run_demo(options: DemoOptions, echo: Callable[[str], Any] = print) -> DemoRe
     """Build (or reuse) the models, check contamination, run, score, report and summarise."""
     from evalkit.report import write_report
     from evalkit.scoring import score_run
+    from evalkit.scoring.config import ScoringConfig
 
     if options.schedule not in SCHEDULES:
         raise UsageError(f"unknown schedule {options.schedule!r} ({', '.join(SCHEDULES)})")
-    for suite in (DOMAIN_SUITE, GENERAL_SUITE):
+    for suite in DEMO_SUITES:
         if not (options.suites_dir / suite).is_dir():
             raise UsageError(
                 f"{options.suites_dir / suite}: the demo suite is missing; run evalkit demo in "
@@ -148,11 +170,18 @@ def run_demo(options: DemoOptions, echo: Callable[[str], Any] = print) -> DemoRe
     for name, s in models.train_seconds.items():
         echo(f"trained {name} in {s:.0f} s")
     contaminated = check_training_data(options.suites_dir, echo)
+    judged = prepare_judge(options.models_root.parent / "judge", models.models_dir, ENGINE, echo)
     began = time.perf_counter()
-    run_dir = run_models(models.models_dir, options, echo)
+    run_dir = run_models(models.models_dir, options, judged, echo)
     seconds["run"] = time.perf_counter() - began
     began = time.perf_counter()
-    summary = score_run(run_dir, options.suites_dir)
+    rated = stamp_ratings(run_dir)
+    echo(
+        f"expert ratings: the demo's ratings apply to {rated.applied} of {rated.answers} "
+        f"{WRITING_SUITE} answers (those that are the answers rated; docs/demo.md)"
+    )
+    ratings = ScoringConfig(ratings=[str(rated.path)] if rated.applied else [])
+    summary = score_run(run_dir, options.suites_dir, config=ratings)
     seconds["score"] = time.perf_counter() - began
     began = time.perf_counter()
     report = write_report(run_dir, options.suites_dir)

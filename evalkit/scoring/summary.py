@@ -127,6 +127,25 @@ def _judging(
     return out
 
 
+def _judging_lines(summary: dict[str, Any]) -> list[str]:
+    """The judge's unreadable verdicts, and its calibration against the experts."""
+    lines = []
+    for j in summary.get("judge", {}).get("judged", []):
+        if j["unparseable"]:
+            lines.append(
+                f"judge on {j['model']} × {j['suite']}: {j['criterion']} unreadable in "
+                f"{j['unparseable']} of {j['n']} judgements (left out, not guessed)"
+            )
+    for c in summary.get("calibration", []):
+        alpha = "-" if c["alpha"] is None else f"{c['alpha']:.2f}"
+        verdict = "validated" if c["validated"] else "NOT VALIDATED"
+        lines.append(
+            f"judge vs experts on {c['suite']} {c['criterion']}: alpha {alpha}, bias "
+            f"{c['bias']:+.2f}, {c['n']} answers: {verdict}"
+        )
+    return lines
+
+
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """One line per model × suite: the score with its CI and its change against the baseline
     (raw and adjusted p, MDE, verdict); then unreadable answers and notes."""
@@ -163,5 +182,6 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(
             f"{e['model']} on {e['suite']}: {e['n']} items not answered and not scored: {why}"
         )
+    lines += _judging_lines(summary)
     lines += [f"note: {note}" for note in summary["notes"]]
     return lines

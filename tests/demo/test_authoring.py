@@ -11,13 +11,20 @@ from conftest import SUITES_DIR
 
 from evalkit.demo.authoring import Outputs, tables, write_demo_data
 from evalkit.demo.authoring.tables import suite_spec
-from evalkit.demo.paths import CHAT_FILE, CORPUS_FILES, DOMAIN_SUITE, GENERAL_SUITE, LAW_SFT_FILE
+from evalkit.demo.paths import (
+    CHAT_FILE,
+    CORPUS_FILES,
+    DOMAIN_SUITE,
+    GENERAL_SUITE,
+    LAW_SFT_FILE,
+    WRITING_SUITE,
+)
 from evalkit.errors import ProblemsFound
 from evalkit.suite.draft import ITEMS_FILE, read_items_jsonl
 from evalkit.suite.manifest import MANIFEST_FILE, content_hash
 
 SHIPPED_DATA = (*CORPUS_FILES, CHAT_FILE, LAW_SFT_FILE)
-SUITES = (DOMAIN_SUITE, GENERAL_SUITE)
+SUITES = (DOMAIN_SUITE, GENERAL_SUITE, WRITING_SUITE)
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,14 @@ categories, name/age extraction) but never an item: test items use their own phr
 combinations, and `evalkit contamination` confirms it.
 
 The tables are data, beside the code: `tables/*.yaml` (the areas with their roles and acts,
-sentiment phrases, word categories, people, additions, small talk) and the two suites' specs
+sentiment phrases, word categories, people, additions, small talk) and the three suites' specs
 as draft specs, `specs/<suite>/suite.yaml`. The modules, in the order they run:
 
 - `tables`: typed loaders of the tables and specs;
 - `norvale`: which acts each part uses, the Code's articles and its text (the corpus);
 - `law`: the demo-law items and the domain SFT set;
 - `general`: the demo-general items and the chat dialogues;
+- `writing_items`: the demo-writing items (an article of the Code, stated in a sentence);
 - `decontamination`: drops training records that share a test item's text;
 - `writing`: writes the data files and publishes the suites under a root folder.
 

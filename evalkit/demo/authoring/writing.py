@@ -1,4 +1,4 @@
-"""Writing the demo's data files and publishing its two suites, under any root folder."""
+"""Writing the demo's data files and publishing its three suites, under any root folder."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from evalkit.demo.authoring.law import law_items
 from evalkit.demo.authoring.norvale import Code
 from evalkit.demo.authoring.records import AUTHOR, Record, as_items
 from evalkit.demo.authoring.tables import suite_spec
+from evalkit.demo.authoring.writing_items import writing_items
 from evalkit.errors import ProblemsFound
 from evalkit.suite.checks import check_items
 from evalkit.suite.draft import SuiteDraft
@@ -90,7 +91,7 @@ def _dropped(before: list[Record], after: list[Record], say: Say) -> list[Record
 
 def write_demo_data(root: Path, say: Say = print) -> Outputs:
     """Write the corpus, the SFT set and the chat data under `root` (`root/evalkit/demo/data`)
-    and publish the two suites into `root/suites`; the same tables always give the same bytes."""
+    and publish the three suites into `root/suites`; the same tables always give the same bytes."""
     out = Outputs(Path(root))
     for path in out.data_files:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +113,7 @@ def write_demo_data(root: Path, say: Say = print) -> Outputs:
     store = SuiteStore(out.suites_dir)
     publish_suite(store, suite_spec(paths.DOMAIN_SUITE), law_suite, say)
     publish_suite(store, general_spec, general_suite, say)
+    publish_suite(store, suite_spec(paths.WRITING_SUITE), writing_items(code), say)
     for path in out.data_files:
         say(f"wrote {path.relative_to(out.root)} ({path.stat().st_size} bytes)")
     return out
