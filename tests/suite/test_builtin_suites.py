@@ -65,6 +65,7 @@ def test_general_suite_covers_four_areas_in_two_languages() -> None:
 PUBLISHED_CONTENT_HASHES = {
     "demo-general@v1": "sha256:769b45980af8860d15642130bfa81327395500d837069c26e8b68b7c8650412b",
     "demo-law@v1": "sha256:d3bb64d7ed99f79684d7d3cfa350ac8482928bd56fc2855cd3ded84612d29e86",
+    "demo-writing@v1": "sha256:bff5ce402b54f234748980a190c1c118580a2c7635805d541782ba4aa49d64de",
     "general@v1": "sha256:9235ea28ee9bbd50a4bb4fddba933c0ee4a9310c2cff6fccb08b7cf12fdacab7",
     "legal@v1": "sha256:5c4a4fd5413410adaf0990da7508d01217f727177b62fd2e65676bc3669321e3",
     "legal@v2": "sha256:ac46fcaf1e07317c5b2b93161cc8b7c7b07611bcefd7d5be925182653ded34cc",
