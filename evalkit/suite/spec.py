@@ -31,6 +31,21 @@ class Goal(_Strict):
     description: str = Field(min_length=1, description="What good looks like, in a sentence.")
 
 
+class CoverageGoals(_Strict):
+    """How thinly a suite may cover a slice (a tag, a task type, a language) before
+    `evalkit suite analyze`, `suite show` and the report name it."""
+
+    min_items_per_tag: int | None = Field(
+        default=None, ge=1, description="Fewest test items a tag should have."
+    )
+    mde: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Largest minimum detectable difference a slice should have (0-1).",
+    )
+
+
 class TaskConfig(_Strict):
     """How items of one task type are prompted and scored.
 
@@ -89,13 +104,18 @@ class SuiteSpec(_Strict):
         description="Criteria for rating open-ended answers (experts and LLM judges); "
         "default: accuracy, fluency, relevance on 1-5.",
     )
+    coverage: CoverageGoals | None = Field(
+        default=None, description="Targets for how thinly a slice of the suite may be covered."
+    )
 
     @model_serializer(mode="wrap")
-    def _without_unset_rubric(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _without_unset_additions(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Added after suites were first published: left out while unset (see TaskConfig).
         data = handler(self)
-        if isinstance(data, dict) and data.get("rubric") is None:
-            data.pop("rubric", None)
+        if isinstance(data, dict):
+            for key in ("rubric", "coverage"):
+                if data.get(key) is None:
+                    data.pop(key, None)
         return data
 
     @property

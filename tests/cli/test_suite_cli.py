@@ -82,6 +82,10 @@ def test_show_tells_the_smallest_difference_the_suite_can_resolve() -> None:
     assert "mcq             25 items" in out  # and per task
     needed = items_for_mde(0.05, binary_difference_sd(0.2))
     assert f"for an MDE of 5%: {needed}" in out and 500 < needed < 800
+    # and the thinnest slices, at the same 20% disagreement
+    assert "coverage, thinnest slices" in out
+    thinnest = out.split("coverage, thinnest slices")[1].splitlines()[1]
+    assert "tag consumer: 1 items (1 units), no MDE (fewer than 2 units)" in thinnest
 
 
 @pytest.mark.parametrize(

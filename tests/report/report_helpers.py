@@ -132,6 +132,14 @@ def fill_every_section(data: dict[str, Any]) -> dict[str, Any]:
         }
         for role in ("domain", "general")
     ]
+    health = data["item_health"][0]
+    health["suspects"] = [
+        {"item_id": "i1", "gold": "A", "suspected": "B", "evidence": f"3 models answer B ({chat})"}
+    ]
+    health["flagged"] = [
+        {"item_id": "i2", "task": "mcq", "difficulty": 1.0, "flags": ["no_information: all right"]}
+    ]
+    health["notes"] = [f"a note on {suite}"]
     return data
 
 

@@ -1,0 +1,122 @@
+"""Simulated respondents for item analysis: models of known ability answer a published suite
+in which chosen items carry a wrong gold answer (planted), and the truth is known.
+
+Model m knows item j with probability sigmoid(1.7 * (theta_m - b_j)) (a 2PL with a = 1.7);
+a model that knows answers the true option, otherwise it guesses uniformly. With log-
+likelihood scoring its option probabilities put a weight on the true option that grows with
+how well it knows the item.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evalkit.analysis.responses import Respondent, ResponseMatrix
+from evalkit.suite.draft import SuiteDraft
+from evalkit.suite.items import ITEM_ADAPTER
+from evalkit.suite.records import LocatedItem
+from evalkit.suite.spec import CoverageGoals, SuiteSpec
+from evalkit.suite.store import SuiteStore, SuiteVersion
+
+LETTERS = "ABCD"
+SPEC = SuiteSpec.model_validate(
+    {
+        "name": "planted",
+        "description": "Four-choice items, some with a planted wrong gold.",
+        "guidelines": "One correct answer per item.",
+        "goals": [{"capability": "domain_knowledge", "description": "Knows the answers."}],
+        "tasks": {
+            "mcq": {
+                "instruction": "Answer with the letter.",
+                "prompt": "{{ question }}\nAnswer:",
+                "target": " {{ answer }}",
+                "chat": "{{ question }}",
+                "metrics": ["accuracy"],
+            }
+        },
+    }
+)
+
+
+@dataclass(frozen=True)
+class PlantedSuite:
+    version: SuiteVersion
+    truth: dict[str, str]  # item id → the true answer
+    planted: set[str]  # items whose gold is wrong
+
+
+def planted_suite(
+    root: Path, items: int, planted: int, seed: int = 0, coverage: CoverageGoals | None = None
+) -> PlantedSuite:
+    """`items` four-choice test items (and one dev item); the first `planted` of a seeded
+    shuffle get a gold that is not the true answer. `coverage`: the spec's coverage goals."""
+    rng = np.random.default_rng(seed)
+    truth = {f"p{k:03d}": LETTERS[int(rng.integers(4))] for k in range(items)}
+    chosen = set(rng.permutation(sorted(truth))[:planted].tolist())
+    records: list[dict[str, Any]] = []
+    for k, (item_id, true) in enumerate(truth.items()):
+        gold = LETTERS[(LETTERS.index(true) + 1 + int(rng.integers(3))) % 4]
+        records.append(
+            {
+                "id": item_id,
+                "task": "mcq",
+                "language": "en" if k % 2 else "zh",
+                "question": f"Question number {k} on topic {k * 7919 % 104729}?",
+                "choices": [f"option {c} of {k}" for c in LETTERS],
+                "answer": gold if item_id in chosen else true,
+                "tags": [f"topic-{k % 3}"],
+                "provenance": {"author": "t", "source": "original"},
+            }
+        )
+    records.append({**records[0], "id": "dev", "split": "dev"})
+    located = tuple(LocatedItem(ITEM_ADAPTER.validate_python(r), "-") for r in records)
+    spec = SPEC.model_copy(update={"coverage": coverage})
+    version = SuiteStore(root).publish(SuiteDraft(spec, located), author="t", changelog="t")
+    return PlantedSuite(version, truth, chosen)
+
+
+def simulate(
+    suite: PlantedSuite, models: int, seed: int, *, loglikelihood: bool = False
+) -> ResponseMatrix:
+    """The answers of `models` simulated models (abilities spread over N(0.5, 1))."""
+    rng = np.random.default_rng(seed)
+    items = [i for i in suite.version.items if i.split == "test"]
+    theta = np.sort(rng.normal(0.5, 1.0, models))
+    b = rng.normal(-0.5, 1.0, len(items))
+    know = 1 / (1 + np.exp(-1.7 * (theta[:, None] - b[None, :])))
+    scores = np.zeros((models, len(items)))
+    answers: list[list[str | None]] = [[None] * len(items) for _ in range(models)]
+    probs: dict[str, np.ndarray] = {}
+    for j, item in enumerate(items):
+        true = suite.truth[item.id]
+        gold = item.answer  # type: ignore[attr-defined]
+        probs[item.id] = np.zeros((models, 4))
+        for m in range(models):
+            knows = rng.random() < know[m, j]
+            answer = true if knows else LETTERS[int(rng.integers(4))]
+            answers[m][j] = answer
+            scores[m, j] = float(answer == gold)
+            logits = rng.normal(0, 0.5, 4)
+            logits[LETTERS.index(true)] += 4 * know[m, j]
+            p = np.exp(logits - logits.max())
+            probs[item.id][m] = p / p.sum()
+            if loglikelihood:
+                answers[m][j] = LETTERS[int(np.argmax(p))]
+                scores[m, j] = float(answers[m][j] == gold)
+    respondents = [Respondent(f"model-{m}", "sim", f"model-{m}", f"fp{m}") for m in range(models)]
+    return ResponseMatrix(
+        suite.version,
+        [],
+        respondents,
+        items,
+        scores,
+        np.full(scores.shape, math.nan),
+        answers,
+        [[a for a in row] for row in answers],
+        probs if loglikelihood else {},
+    )
