@@ -63,6 +63,7 @@ sections = {
     tr("nav.section.review"): [
         _page("views/review.py", "nav.review", ":material/fact_check:", Action.REVIEW),
         _page("views/agreement.py", "nav.agreement", ":material/group:", Action.ASSIGN),
+        _page("views/health.py", "nav.health", ":material/health_and_safety:", Action.REVIEW),
         _page("views/publish.py", "nav.publish", ":material/publish:", Action.VIEW),
     ],
     tr("nav.section.admin"): [
@@ -70,7 +71,10 @@ sections = {
         _page("views/audit.py", "nav.audit", ":material/history:", Action.VIEW_AUDIT),
     ],
 }
-page = st.navigation({name: [p for p in ps if p] for name, ps in sections.items() if any(ps)})
+# expanded: every page of the role in the menu (collapsed, Streamlit hides all but ten).
+page = st.navigation(
+    {name: [p for p in ps if p] for name, ps in sections.items() if any(ps)}, expanded=True
+)
 
 with st.sidebar:
     st.caption(tr("sidebar.user", user=user.username, role=tr(f"role.{user.role}")))

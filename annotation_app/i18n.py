@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotation_app.i18n_health import HEALTH_STRINGS
 from annotation_app.i18n_rating import RATING_STRINGS
 
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
@@ -363,9 +364,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "下方显示对方的版本和您的修改，没有任何内容被覆盖。",
     ),
 }
-if STRINGS.keys() & RATING_STRINGS.keys():  # one table: a key is never defined twice
-    raise RuntimeError(f"i18n keys defined twice: {sorted(STRINGS.keys() & RATING_STRINGS)}")
-STRINGS.update(RATING_STRINGS)
+for _part in (RATING_STRINGS, HEALTH_STRINGS):
+    if STRINGS.keys() & _part.keys():  # one table: a key is never defined twice
+        raise RuntimeError(f"i18n keys defined twice: {sorted(STRINGS.keys() & _part.keys())}")
+    STRINGS.update(_part)
 
 
 def t(key: str, lang: str = "en", **params: Any) -> str:

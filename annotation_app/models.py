@@ -46,13 +46,16 @@ class Role(str, enum.Enum):
 
 
 class Status(str, enum.Enum):
-    """An item's place in review: draft → in_review → approved / rejected → revised → ..."""
+    """An item's place in review: draft → in_review → approved / rejected → revised → ...;
+    `retired`: taken out of the next version on the evidence of suite health (the published
+    versions keep it)."""
 
     DRAFT = "draft"
     IN_REVIEW = "in_review"
     APPROVED = "approved"
     REJECTED = "rejected"
     REVISED = "revised"
+    RETIRED = "retired"
 
 
 class Base(DeclarativeBase):

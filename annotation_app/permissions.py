@@ -49,7 +49,11 @@ ROLE_TABLE: dict[Action, Rule] = {
     ),
     Action.LABEL: Rule(Role.ANNOTATOR, "label the items assigned to oneself, blind"),
     Action.RATE: Rule(Role.ANNOTATOR, "rate the run outputs assigned to oneself, blind"),
-    Action.REVIEW: Rule(Role.REVIEWER, "approve or reject others' items, see the review queue"),
+    Action.REVIEW: Rule(
+        Role.REVIEWER,
+        "approve or reject others' items, see the review queue, see suite health and revise or "
+        "retire the items it flags",
+    ),
     Action.ASSIGN: Rule(Role.REVIEWER, "assign double annotation, see agreement"),
     Action.SET_UP_RATING: Rule(
         Role.REVIEWER,

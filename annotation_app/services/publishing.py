@@ -11,6 +11,7 @@ from annotation_app.models import Item, Status, Suite, User
 from annotation_app.permissions import Action
 from annotation_app.services import audit
 from annotation_app.services.access import service
+from annotation_app.services.health import decisions_since_publish
 from annotation_app.services.items import load_suite
 from annotation_app.services.suites import validate_spec
 from annotation_app.services.visibility import blind_diff, blind_item_pks
@@ -65,7 +66,11 @@ def publish(
     draft, problems = build_draft(db, suite, threshold)
     if draft is None:
         raise InvalidInput(problems, key="error.publish_problems")
-    version = store.publish(draft, author=actor.username, changelog=changelog.strip())
+    decisions = decisions_since_publish(db, suite.name)  # suite health: what was revised or retired
+    text = changelog.strip()
+    if decisions:
+        text += "\n\nItem health (evalkit suite analyze):\n" + "\n".join(decisions)
+    version = store.publish(draft, author=actor.username, changelog=text)
     audit.record(
         db,
         actor,
@@ -77,7 +82,7 @@ def publish(
             "ref": version.ref,
             "items": len(version.items),
             "hash": version.manifest.content_hash,
-            "changelog": changelog.strip(),
+            "changelog": text,
         },
     )
     return version

@@ -53,7 +53,7 @@ class PlantedSuite:
 def planted_suite(
     root: Path, items: int, planted: int, seed: int = 0, coverage: CoverageGoals | None = None
 ) -> PlantedSuite:
-    """`items` four-choice test items (and one dev item); the first `planted` of a seeded
+    """`items` four-choice test items (and three dev items); the first `planted` of a seeded
     shuffle get a gold that is not the true answer. `coverage`: the spec's coverage goals."""
     rng = np.random.default_rng(seed)
     truth = {f"p{k:03d}": LETTERS[int(rng.integers(4))] for k in range(items)}
@@ -73,7 +73,15 @@ def planted_suite(
                 "provenance": {"author": "t", "source": "original"},
             }
         )
-    records.append({**records[0], "id": "dev", "split": "dev"})
+    for d in range(3):  # few-shot exemplars, as the spec asks for (fewshot 3)
+        dev = {**records[0], "id": f"dev{d}", "split": "dev", "answer": records[0]["answer"]}
+        words = (
+            ("river", "north", "south", "east", "west"),
+            ("colour", "red", "green", "blue", "grey"),
+            ("metal", "iron", "tin", "gold", "lead"),
+        )[d]
+        dev["question"] = f"Which {words[0]} is meant in exemplar {d * 31 + 7}?"
+        records.append({**dev, "choices": list(words[1:])})
     located = tuple(LocatedItem(ITEM_ADAPTER.validate_python(r), "-") for r in records)
     spec = SPEC.model_copy(update={"coverage": coverage})
     version = SuiteStore(root).publish(SuiteDraft(spec, located), author="t", changelog="t")
@@ -120,3 +128,28 @@ def simulate(
         [[a for a in row] for row in answers],
         probs if loglikelihood else {},
     )
+
+
+def scored_run(
+    run: Path, suite: PlantedSuite, names: list[str], seed: int, content_hash: str | None = None
+) -> Path:
+    """A scored run folder (written without an engine) in which the simulated models `names`
+    answer the suite; with `content_hash`, a run of other content, left unscored."""
+    from run_folders import write_run_folder
+    from scoring.synthetic import model
+
+    from evalkit.scoring import score_run
+    from evalkit.suite.items import ItemBase
+
+    matrix = simulate(suite, len(names), seed=seed)
+    column = {item.id: j for j, item in enumerate(matrix.items)}
+
+    def output(name: str, version: SuiteVersion, item: ItemBase, k: int) -> str:
+        return f"The answer is {matrix.answers[names.index(name)][column[item.id]]}."
+
+    records = [model(n, fingerprint=f"sha256:{n}") for n in names]
+    root = suite.version.path.parent.parent
+    write_run_folder(run, root, [suite.version], records, output, content_hash=content_hash)
+    if content_hash is None:
+        score_run(run, root, resamples=100)
+    return run

@@ -8,31 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from run_folders import write_run_folder
-from scoring.synthetic import model
 
-from analysis.planted import PlantedSuite, planted_suite, simulate
+from analysis.planted import PlantedSuite, planted_suite, scored_run
 from evalkit.cli import cli
-from evalkit.scoring import score_run
-from evalkit.suite.items import ItemBase
-from evalkit.suite.store import SuiteVersion
-
-
-def _scored_run(
-    run: Path, suite: PlantedSuite, names: list[str], seed: int, content_hash: str | None = None
-) -> Path:
-    matrix = simulate(suite, len(names), seed=seed)
-    column = {item.id: j for j, item in enumerate(matrix.items)}
-
-    def output(name: str, version: SuiteVersion, item: ItemBase, k: int) -> str:
-        return f"The answer is {matrix.answers[names.index(name)][column[item.id]]}."
-
-    records = [model(n, fingerprint=f"sha256:{n}") for n in names]
-    root = suite.version.path.parent.parent
-    write_run_folder(run, root, [suite.version], records, output, content_hash=content_hash)
-    if content_hash is None:
-        score_run(run, root, resamples=100)
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +18,11 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[PlantedSuite, list
     root = tmp_path_factory.mktemp("analyze")
     suite = planted_suite(root / "suites", 60, 6, seed=11)
     runs = [
-        _scored_run(root / "reports" / "run-a", suite, [f"a{k}" for k in range(4)], seed=1),
-        _scored_run(root / "reports" / "run-b", suite, [f"b{k}" for k in range(4)], seed=2),
+        scored_run(root / "reports" / "run-a", suite, [f"a{k}" for k in range(4)], seed=1),
+        scored_run(root / "reports" / "run-b", suite, [f"b{k}" for k in range(4)], seed=2),
     ]
     # for the bad-input cases: a run of other content under the same name, an empty folder
-    _scored_run(root / "others" / "changed", suite, ["c0"], 3, content_hash="sha256:other")
+    scored_run(root / "others" / "changed", suite, ["c0"], 3, content_hash="sha256:other")
     (root / "others" / "empty").mkdir()
     return suite, runs
 

@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from analysis.planted import PlantedSuite, planted_suite
+from analysis.planted import scored_run as planted_run
 from app_helpers import PASSWORD
 from browser import ARTIFACTS, BROWSER_ARGS, CHROMIUM, require_browser
 from click.testing import CliRunner
@@ -29,6 +31,8 @@ from sqlalchemy import select
 from annotation_app.db import open_database, transaction
 from annotation_app.models import RatingAssignment, User
 from annotation_app.services import rating_setup, suites, users
+from evalkit.analysis.responses import find_runs
+from evalkit.analysis.suite_analysis import analyze_suite
 from evalkit.cli import cli
 from evalkit.suite.store import SuiteStore
 
@@ -180,6 +184,12 @@ def _log_in(page: Any, url: str, username: str) -> None:
     _settle(page)
 
 
+def _choose_suite(page: Any, name: str) -> None:
+    page.get_by_role("combobox", name="Suite").click()
+    page.get_by_role("option", name=name).click()
+    _settle(page)
+
+
 def _go(page: Any, name: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
     _settle(page)
@@ -303,6 +313,18 @@ def test_every_page_is_served_by_the_app_alone(
     assert "usage statistics were on" not in (tmp_path / "server.log").read_text()
 
 
+@contextmanager
+def _app_with_runs(tmp_path: Path, db_url: str, suites_dir: Path, runs: Path) -> Iterator[str]:
+    """`evalkit app --runs-dir RUNS` on a free port, until the block ends; its URL."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    options = ["--db", db_url, "--suites-dir", str(suites_dir), "--runs-dir", str(runs)]
+    command = [sys.executable, "-m", "evalkit", "app", *options, "--port", str(port)]
+    command += ["--address", "127.0.0.1"]
+    with _server(command, port, tmp_path, env, tmp_path / "server.log"):
+        yield f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture
 def served_for_rating(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """`evalkit app --runs-dir ...` with a pairwise rating set of one item given to li.na."""
@@ -318,13 +340,8 @@ def served_for_rating(tmp_path: Path) -> Iterator[tuple[str, str]]:
         choice = setup(run, [li_na.id], mode="pair", models=list(MODELS[:2]), items=["g1"])
         rating_setup.create_set(db, admin, run.store, choice)
     factory.kw["bind"].dispose()
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    options = ["--db", db_url, "--suites-dir", str(run.store.root), "--runs-dir", str(run.root)]
-    command = [sys.executable, "-m", "evalkit", "app", *options, "--port", str(port)]
-    command += ["--address", "127.0.0.1"]
-    with _server(command, port, tmp_path, env, tmp_path / "server.log"):
-        yield f"http://127.0.0.1:{port}", db_url
+    with _app_with_runs(tmp_path, db_url, run.store.root, run.root) as url:
+        yield url, db_url
 
 
 @pytest.mark.slow
@@ -361,6 +378,90 @@ def test_an_annotator_rates_a_pair_blind(served_for_rating: tuple[str, str]) -> 
         assert rated.comment == "B 更准确" and rated.rated_at is not None
         assert rated.winner == ("a" if rated.flipped else "b")  # B as she saw it
     factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def served_for_health(tmp_path: Path) -> Iterator[tuple[str, Path, PlantedSuite]]:
+    """`evalkit app --runs-dir ...` on the planted suite, curated in the app from its v1, with
+    two scored runs of v1 in the runs folder."""
+    require_browser(os.environ)
+    db_url, suites_dir = _seed(tmp_path)
+    suite = planted_suite(suites_dir, 60, 6, seed=11)
+    factory = open_database(db_url)
+    with transaction(factory) as db:
+        admin = db.scalars(select(User).where(User.username == "admin")).one()
+        users.bootstrap_user(db, "zhao.lei", PASSWORD, "reviewer", "赵磊")
+        suites.create_from_version(db, admin, SuiteStore(suites_dir), "planted@v1")
+    factory.kw["bind"].dispose()
+    runs = tmp_path / "reports"
+    planted_run(runs / "run-a", suite, [f"a{k}" for k in range(4)], seed=1)
+    planted_run(runs / "run-b", suite, [f"b{k}" for k in range(4)], seed=2)
+    with _app_with_runs(tmp_path, db_url, suites_dir, runs) as url:
+        yield url, suites_dir, suite
+
+
+@pytest.mark.slow
+def test_a_reviewer_fixes_a_suspected_gold_and_the_next_version_says_why(
+    served_for_health: tuple[str, Path, PlantedSuite], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, suites_dir, suite = served_for_health
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        requests = _watch_requests(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        _log_in(page, url, "wang.fang")
+        _choose_suite(page, "planted")
+        _go(page, "Suite health")
+        expect(page.get_by_text("8 models from 2 runs", exact=False)).to_be_visible()
+        first = page.get_by_text("suspected_wrong_gold:", exact=False).first
+        expect(first).to_be_visible()
+        item_id = page.locator("strong").filter(has_text="share right").first.inner_text()
+        item_id = item_id.split(" ")[0]
+        assert item_id in suite.planted
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "app-suite-health.png"), full_page=True)
+        page.get_by_role("button", name="Revise (back to review)").first.click()
+        _settle(page)
+        expect(page.get_by_text(f"{item_id} is back in review")).to_be_visible()
+        page.get_by_role("button", name="Open in the editor").first.click()
+        _settle(page)
+        answer = page.get_by_role("textbox", name="Correct letter", exact=True)
+        answer.fill(suite.truth[item_id])
+        page.get_by_role("button", name="Save", exact=True).click()
+        _settle(page)
+        page.get_by_role("button", name="Submit for review").click()
+        _settle(page)
+        page.get_by_role("button", name="Log out").click()
+        _settle(page)
+        _log_in(page, url, "zhao.lei")  # four eyes: not the reviewer who changed it
+        _choose_suite(page, "planted")
+        _go(page, "Review")
+        page.get_by_role("button", name="Approve").first.click()
+        _settle(page)
+        _go(page, "Publish and versions")
+        page.get_by_role("textbox", name="Changelog: what changed and why", exact=True).fill(
+            "Gold answers fixed from suite health."
+        )
+        page.get_by_role("button", name="Publish a new version").click()
+        _settle(page)
+        expect(page.get_by_text("Published planted@v2", exact=False)).to_be_visible()
+        browser.close()
+    assert _elsewhere(requests, url) == []
+    v2 = SuiteStore(suites_dir).load("planted@v2")
+    assert v2.by_id[item_id].answer == suite.truth[item_id]  # type: ignore[attr-defined]
+    assert f"- {item_id}: revise (flagged in planted@v1 by wang.fang:" in v2.manifest.changelog
+    assert "gold is" in v2.manifest.changelog
+    # the next runs are of v2: the fixed item is no longer suspected
+    fixed = PlantedSuite(v2, suite.truth, suite.planted - {item_id})
+    runs = tmp_path / "reports-v2"
+    planted_run(runs / "run-a", fixed, [f"a{k}" for k in range(4)], seed=1)
+    planted_run(runs / "run-b", fixed, [f"b{k}" for k in range(4)], seed=2)
+    analysis = analyze_suite(v2, find_runs(runs, v2), irt_epochs=50)
+    assert item_id not in {s.item_id for s in analysis.suspects if s.flagged}
 
 
 def test_missing_browser_fails_in_ci_and_skips_elsewhere() -> None:
