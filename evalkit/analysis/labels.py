@@ -99,6 +99,8 @@ def agreement_suspects(matrix: ResponseMatrix) -> list[Suspect]:
 
 def confident_learning_suspects(matrix: ResponseMatrix) -> list[Suspect]:
     """Log-likelihood items ranked by cleanlab's label quality; its label issues flagged."""
+    if not matrix.option_probs:  # no run scored choices by log-likelihood
+        return []
     from cleanlab.filter import find_label_issues
     from cleanlab.rank import get_label_quality_scores
 
