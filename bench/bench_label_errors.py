@@ -21,9 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 
-from analysis.planted import planted_suite, simulate
-
-from evalkit.analysis.labels import agreement_suspects, confident_learning_suspects
+from analysis.planted import planted_rates
 
 ITEMS, PLANTED = 60, 6
 
@@ -37,18 +35,9 @@ def main() -> None:
     print(f"{'method':<20} {'models':>6} {'recall':>7} {'precision':>9} {'false flags':>11}")
     for loglikelihood, name in ((False, "agreement"), (True, "confident learning")):
         for models in (4, 8, 16):
-            found = wrong = missed = 0
-            for r in range(args.replications):
-                suite = planted_suite(root / f"{name}-{models}-{r}", ITEMS, PLANTED, seed=r)
-                matrix = simulate(suite, models, seed=10_000 + r, loglikelihood=loglikelihood)
-                method = confident_learning_suspects if loglikelihood else agreement_suspects
-                flagged = {s.item_id for s in method(matrix) if s.flagged}
-                found += len(flagged & suite.planted)
-                wrong += len(flagged - suite.planted)
-                missed += len(suite.planted - flagged)
-            recall = found / (found + missed)
-            precision = found / max(found + wrong, 1)
-            false_rate = wrong / (args.replications * (ITEMS - PLANTED))
+            recall, precision, false_rate = planted_rates(
+                root, models, loglikelihood, args.replications, ITEMS, PLANTED
+            )
             print(f"{name:<20} {models:>6} {recall:>7.2f} {precision:>9.2f} {false_rate:>11.3f}")
 
 

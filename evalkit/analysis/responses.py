@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from evalkit.errors import NotFoundError, UsageError
+from evalkit.errors import EvalkitError, NotFoundError, UsageError
 from evalkit.metrics.builtin.choice import gold_label
 from evalkit.scoring.items import CHOICE_TASKS
 from evalkit.scoring.run_folder import (
@@ -109,7 +109,7 @@ def find_runs(runs_dir: Path, version: SuiteVersion) -> list[Path]:
             continue
         try:
             _suite_entry(path, read_manifest(path), version)
-        except Exception:  # another suite, another version, an unreadable folder: not ours
+        except EvalkitError:  # another suite, another version, an unreadable manifest: not ours
             continue
         found.append(path)
     if not found:
@@ -170,8 +170,13 @@ def _softmax(logprobs: list[float]) -> np.ndarray:
     return values / values.sum()
 
 
-def gather_responses(version: SuiteVersion, run_dirs: Sequence[Path]) -> ResponseMatrix:
-    """The matrix of every model of `run_dirs` on the test items of `version`."""
+def gather_responses(
+    version: SuiteVersion,
+    run_dirs: Sequence[Path],
+    rows: dict[Path, list[dict[str, Any]]] | None = None,
+) -> ResponseMatrix:
+    """The matrix of every model of `run_dirs` on the test items of `version`; `rows`: the
+    results.jsonl rows of runs already read (the report's), not read again."""
     if not run_dirs:
         raise UsageError("no runs to analyse: name runs with runs=[...]")
     respondents = _respondents(run_dirs, version)
@@ -183,7 +188,7 @@ def gather_responses(version: SuiteVersion, run_dirs: Sequence[Path]) -> Respons
     answers: list[list[str | None]] = [[None] * len(items) for _ in respondents]
     outputs: list[list[str | None]] = [[None] * len(items) for _ in respondents]
     option_probs: dict[str, np.ndarray] = {}
-    rows_by_run: dict[Path, list[dict[str, Any]]] = {}
+    rows_by_run: dict[Path, list[dict[str, Any]]] = dict(rows or {})
     for m, (run_dir, respondent) in enumerate(respondents):
         if run_dir not in rows_by_run:
             rows_by_run[run_dir] = read_results(run_dir)[1]

@@ -209,5 +209,5 @@ def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str
         "items": item_table(summary, rows, versions, verdicts),
         "unvalidated": unvalidated(summary),
         "judge_scores": score_distributions(rows, versions) if verdicts else {},
-        "item_health": item_health(run_dir, versions),
+        "item_health": item_health(run_dir, versions, rows),
     }

@@ -23,7 +23,9 @@ def _seriousness(flagged: dict[str, Any]) -> int:
     return min((SERIOUS.index(k) for k in kinds if k in SERIOUS), default=len(SERIOUS))
 
 
-def item_health(run_dir: Path, versions: dict[str, SuiteVersion]) -> list[dict[str, Any]]:
+def item_health(
+    run_dir: Path, versions: dict[str, SuiteVersion], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Per suite: flag counts, the flagged items with their evidence, suspects, slices."""
     from evalkit.analysis.coverage import thinnest_lines
     from evalkit.analysis.responses import gather_responses
@@ -31,7 +33,9 @@ def item_health(run_dir: Path, versions: dict[str, SuiteVersion]) -> list[dict[s
 
     out = []
     for ref, version in versions.items():
-        analysis = analyze_matrix(version, gather_responses(version, [run_dir]), irt=False)
+        analysis = analyze_matrix(
+            version, gather_responses(version, [run_dir], {run_dir: rows}), irt=False
+        )
         counts: dict[str, int] = {}
         flagged = []
         for stats in analysis.flagged:

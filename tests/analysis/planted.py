@@ -15,30 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scoring.synthetic import SPEC as SYNTHETIC
 
 from evalkit.analysis.responses import Respondent, ResponseMatrix
 from evalkit.suite.draft import SuiteDraft
 from evalkit.suite.items import ITEM_ADAPTER
 from evalkit.suite.records import LocatedItem
-from evalkit.suite.spec import CoverageGoals, SuiteSpec
+from evalkit.suite.spec import CoverageGoals
 from evalkit.suite.store import SuiteStore, SuiteVersion
 
 LETTERS = "ABCD"
-SPEC = SuiteSpec.model_validate(
-    {
+SPEC = SYNTHETIC.model_copy(
+    update={
         "name": "planted",
         "description": "Four-choice items, some with a planted wrong gold.",
-        "guidelines": "One correct answer per item.",
-        "goals": [{"capability": "domain_knowledge", "description": "Knows the answers."}],
-        "tasks": {
-            "mcq": {
-                "instruction": "Answer with the letter.",
-                "prompt": "{{ question }}\nAnswer:",
-                "target": " {{ answer }}",
-                "chat": "{{ question }}",
-                "metrics": ["accuracy"],
-            }
-        },
+        "tasks": {"mcq": SYNTHETIC.tasks["mcq"]},
     }
 )
 
@@ -153,3 +144,25 @@ def scored_run(
     if content_hash is None:
         score_run(run, root, resamples=100)
     return run
+
+
+def planted_rates(
+    root: Path, models: int, loglikelihood: bool, replications: int, items: int, planted: int
+) -> tuple[float, float, float]:
+    """Recall, precision and false-flag rate of the flagged suspects over `replications`
+    simulated suites (agreement on generated answers, or confident learning on option
+    probabilities)."""
+    from evalkit.analysis.labels import agreement_suspects, confident_learning_suspects
+
+    found = wrong = missed = 0
+    for r in range(replications):
+        suite = planted_suite(root / f"r{models}-{loglikelihood}-{r}", items, planted, seed=r)
+        matrix = simulate(suite, models, seed=10_000 + r, loglikelihood=loglikelihood)
+        method = confident_learning_suspects if loglikelihood else agreement_suspects
+        flagged = {s.item_id for s in method(matrix) if s.flagged}
+        found += len(flagged & suite.planted)
+        wrong += len(flagged - suite.planted)
+        missed += len(suite.planted - flagged)
+    recall = found / (found + missed)
+    precision = found / max(found + wrong, 1)
+    return recall, precision, wrong / (replications * (items - planted))

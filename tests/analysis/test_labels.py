@@ -7,30 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from analysis.planted import planted_suite, simulate
-from evalkit.analysis.labels import (
-    agreement_suspects,
-    confident_learning_suspects,
-    suspected_label_errors,
-)
+from analysis.planted import planted_rates, planted_suite, simulate
+from evalkit.analysis.labels import agreement_suspects, suspected_label_errors
 
 ITEMS, PLANTED, REPLICATIONS = 60, 6, 10
 
 
 def _rates(root: Path, models: int, loglikelihood: bool) -> tuple[float, float, float]:
-    found = wrong = missed = 0
-    for r in range(REPLICATIONS):
-        suite = planted_suite(root / f"r{r}", ITEMS, PLANTED, seed=r)
-        matrix = simulate(suite, models, seed=1000 + r, loglikelihood=loglikelihood)
-        method = confident_learning_suspects if loglikelihood else agreement_suspects
-        flagged = {s.item_id for s in method(matrix) if s.flagged}
-        found += len(flagged & suite.planted)
-        wrong += len(flagged - suite.planted)
-        missed += len(suite.planted - flagged)
-    recall = found / (found + missed)
-    precision = found / max(found + wrong, 1)
-    false_rate = wrong / (REPLICATIONS * (ITEMS - PLANTED))
-    return recall, precision, false_rate
+    return planted_rates(root, models, loglikelihood, REPLICATIONS, ITEMS, PLANTED)
 
 
 @pytest.mark.parametrize("models", [4, 8])
