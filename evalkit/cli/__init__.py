@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from evalkit import __version__
-from evalkit.cli.analyze import analyze
+from evalkit.cli.analyze import analyze, subset
 from evalkit.cli.app import app
 from evalkit.cli.contamination import contamination
 from evalkit.cli.demo import demo
@@ -46,6 +46,7 @@ def cli() -> None:
 
 
 suite.add_command(analyze)
+suite.add_command(subset)
 cli.add_command(suite)
 cli.add_command(run)
 cli.add_command(score)

@@ -33,6 +33,11 @@ class RunConfig(ScoringConfig):
     top_p: float = Field(default=1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
     limit: int | None = Field(default=None, ge=1, description="First N test items per suite.")
     tags: list[str] = Field(default_factory=list, description="Only items with any of these tags.")
+    subset: str | None = Field(
+        default=None,
+        description="An anchor subset file (evalkit suite subset): run only its items and "
+        "report each model's estimated full-suite score beside the subset's validated error.",
+    )
     fewshot: int | None = Field(
         default=None, ge=0, le=32, description="Override the suite's few-shot count."
     )

@@ -33,9 +33,14 @@ class PlannedRequest:
     option: str | None = None
 
 
-def select_items(version: SuiteVersion, config: RunConfig) -> list[ItemBase]:
-    """Test items, filtered by tags, then the first `limit`."""
+def select_items(
+    version: SuiteVersion, config: RunConfig, only: set[str] | None = None
+) -> list[ItemBase]:
+    """Test items (those in `only`, an anchor subset, when given), filtered by tags, then
+    the first `limit`."""
     items = [item for item in version.items if item.split == "test"]
+    if only is not None:
+        items = [item for item in items if item.id in only]
     if config.tags:
         wanted = set(config.tags)
         items = [item for item in items if wanted & set(item.tags)]

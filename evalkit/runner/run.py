@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,9 +23,12 @@ from evalkit.runner.generations import write_generations
 from evalkit.runner.models import ModelSpec, fingerprint_model, resolve_model
 from evalkit.runner.plan import Plan, plan_requests, select_items, template_record
 from evalkit.scoring import check_settings
-from evalkit.scoring.run_folder import MANIFEST_FILE, generations_path
+from evalkit.scoring.run_folder import MANIFEST_FILE, SUBSET_FILE, generations_path
 from evalkit.suite.items import ItemBase
 from evalkit.suite.store import SuiteStore, SuiteVersion
+
+if TYPE_CHECKING:
+    from evalkit.analysis.subset import AnchorSubset
 
 RUN_MANIFEST = MANIFEST_FILE
 
@@ -98,13 +101,16 @@ def plan_model(
     config: RunConfig,
     cache: GenerationCache,
     echo: Any,
+    subset: AnchorSubset | None = None,
 ) -> list[tuple[SuiteVersion, list[ItemBase], Plan]]:
     """The model's plan on every suite, prompts fitted to its context where anything is left
-    to generate (a fully cached suite needs no tokenizer)."""
+    to generate (a fully cached suite needs no tokenizer); on `subset`'s suite, its anchors
+    only."""
     fitter: PromptFitter | None = None
     per_suite = []
     for version in versions:
-        items = select_items(version, config)
+        only = set(subset.anchors) if subset and subset.suite == version.ref else None
+        items = select_items(version, config, only)
         plan = plan_requests(model, fingerprint, config.backend, version, items, config)
         keys = [p.key for p in plan.requests]
         if len(cache.get_many(keys)) < len(set(keys)):
@@ -117,12 +123,27 @@ def plan_model(
     return per_suite
 
 
+def _subset(config: RunConfig, versions: list[SuiteVersion]) -> AnchorSubset | None:
+    """The run's anchor subset, checked against its suites, or None."""
+    if config.subset is None:
+        return None
+    if config.limit or config.tags:
+        raise UsageError(
+            f"subset={config.subset}: cannot be combined with limit= or tags= (the estimate "
+            "needs every anchor)"
+        )
+    from evalkit.analysis.subset import subset_for_run
+
+    return subset_for_run(Path(config.subset), versions)
+
+
 def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
     """Plan, generate what is not cached, and record everything under out/run_id."""
     started = datetime.now(timezone.utc)
     get_backend(config.backend)  # an unknown backend fails before any work
     store = SuiteStore(config.suites_dir)
     versions = [store.load(ref) for ref in config.suite]
+    subset = _subset(config, versions)
     models = [resolve_model(ref, Path(config.models_dir), config.kind) for ref in config.model]
     names = [m.name for m in models]
     if len(set(names)) != len(names):
@@ -149,7 +170,12 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
     run_dir.mkdir(parents=True)
     work_dir = Path(tempfile.mkdtemp(prefix="work-", dir=run_dir))
     try:
-        return _run_models(config, versions, models, run_dir, work_dir, started, run_id, echo)
+        if subset is not None:
+            text = json.dumps(subset.as_dict(), ensure_ascii=False, indent=1) + "\n"
+            (run_dir / SUBSET_FILE).write_text(text, encoding="utf-8")
+        return _run_models(
+            config, versions, models, run_dir, work_dir, started, run_id, echo, subset
+        )
     except BaseException:
         # Generated outputs are safe in the cache; a failed run leaves no half-written folder
         # behind, so the same run_id can be used again.
@@ -166,6 +192,7 @@ def _run_models(
     started: datetime,
     run_id: str,
     echo: Any,
+    subset: AnchorSubset | None,
 ) -> RunResult:
     cache_path = Path(config.cache) if config.cache else run_dir / "cache.sqlite"
     result = RunResult(run_dir)
@@ -174,7 +201,7 @@ def _run_models(
         for model in models:
             fingerprint = fingerprint_model(Path(model.path), cache.file_digest)
             stats = ModelRunStats()
-            per_suite = plan_model(model, fingerprint, versions, config, cache, echo)
+            per_suite = plan_model(model, fingerprint, versions, config, cache, echo, subset)
             all_planned = [p for _, _, plan in per_suite for p in plan.requests]
             stats.items = sum(len(items) for _, items, _ in per_suite)
             stats.requests = len(all_planned)

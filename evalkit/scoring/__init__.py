@@ -22,6 +22,7 @@ from evalkit.errors import UsageError
 from evalkit.judging.expert import ExpertRatings, load_ratings
 from evalkit.memory import collector_paused
 from evalkit.scoring.config import ScoringConfig
+from evalkit.scoring.estimates import subset_estimates
 from evalkit.scoring.gate import check_gate, regressions
 from evalkit.scoring.items import MetricPlan, Units, plan_metrics
 from evalkit.scoring.model_scores import ModelScores, score_model
@@ -208,6 +209,14 @@ def _score_run(
             notes=notes,
         )
         join_atomically(run_dir / RESULTS_FILE, [part.results for part in parts])
+    estimates = subset_estimates(run_dir, versions)
+    if estimates:
+        summary["estimates"] = estimates
+        summary["notes"].append(
+            f"{estimates[0]['suite']}: run on {estimates[0]['k']} anchor items of "
+            f"{estimates[0]['total_items']}; its scores are of those items only (see the "
+            "estimated full-suite scores)"
+        )
     write_atomically(
         run_dir / SUMMARY_FILE, iter([json.dumps(summary, ensure_ascii=False, indent=2)])
     )

@@ -26,6 +26,7 @@ from evalkit.suite.store import SuiteStore, SuiteVersion
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
 MANIFEST_FILE = "manifest.json"
+SUBSET_FILE = "subset.json"  # the anchor subset a run was limited to, when it was
 GENERATIONS_DIR = "generations"
 
 

@@ -11,6 +11,7 @@ from evalkit.scoring.aggregate import AGGREGATES, sort_aggregates
 from evalkit.scoring.breakdowns import unreadable_share
 from evalkit.scoring.comparisons import compare_models, comparison_pairs, family_record
 from evalkit.scoring.config import ScoringConfig
+from evalkit.scoring.estimates import estimate_lines
 from evalkit.scoring.model_scores import ModelScores
 from evalkit.scoring.starting_points import resolve_starting_models, starting_point_view
 from evalkit.scoring.table import SuiteScores, merge_tables
@@ -182,6 +183,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(
             f"{e['model']} on {e['suite']}: {e['n']} items not answered and not scored: {why}"
         )
+    lines += estimate_lines(summary.get("estimates", []))
     lines += _judging_lines(summary)
     lines += [f"note: {note}" for note in summary["notes"]]
     return lines
