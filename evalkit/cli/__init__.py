@@ -10,11 +10,13 @@ import click
 from evalkit import __version__
 from evalkit.cli.analyze import analyze, subset
 from evalkit.cli.app import app
+from evalkit.cli.compare import compare
 from evalkit.cli.contamination import contamination
 from evalkit.cli.demo import demo
 from evalkit.cli.judge import judge
 from evalkit.cli.report import report
 from evalkit.cli.run import run
+from evalkit.cli.runs import runs
 from evalkit.cli.score import score
 from evalkit.cli.suite import suite
 from evalkit.errors import EvalkitError, ProblemsFound
@@ -49,7 +51,9 @@ suite.add_command(analyze)
 suite.add_command(subset)
 cli.add_command(suite)
 cli.add_command(run)
+cli.add_command(runs)
 cli.add_command(score)
+cli.add_command(compare)
 cli.add_command(judge)
 cli.add_command(contamination)
 cli.add_command(report)

@@ -12,11 +12,12 @@ from evalkit.runner.config import RunConfig, compose_run_config, config_help
 
 def check_outputs(config: RunConfig) -> None:
     """Where the run will write, checked before anything is loaded or generated."""
+    from evalkit.history.index import run_status
     from evalkit.outputs import check_creatable, check_output
 
     out = Path(config.out)
     check_creatable(out)
-    if config.run_id is not None:
+    if config.run_id is not None and run_status(out / config.run_id) != "incomplete":
         check_output(out / config.run_id, "folder", option="run_id=")
     if config.cache:
         check_output(Path(config.cache), "file", overwrite=True, option="cache=")
@@ -43,6 +44,7 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     or their request failed); 1 on a regression beyond fail_on_regression.
     """
     from evalkit.cli.score import print_summary
+    from evalkit.history.index import register_run
     from evalkit.report import write_report
     from evalkit.runner.run import check_answered, execute_run
     from evalkit.scoring import check_gate, score_run
@@ -63,6 +65,9 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
         config.scoring_only(),
     )
     print_summary(summary)
+    registered = register_run(result.run_dir)
+    if registered is not None:
+        click.echo(registered, err=True)
     path = write_report(result.run_dir, Path(config.suites_dir))
     click.echo(f"report: {path}")
     check_gate(summary, config.fail_on_regression)

@@ -59,6 +59,7 @@ def score(
     The run is scored with the metric choices it recorded; KEY=VALUE changes them, e.g.
     metrics.qa=[exact_match,token_f1] or bleu_tokenize=char.
     """
+    from evalkit.history.index import register_run
     from evalkit.outputs import check_output, check_writable_folder
     from evalkit.overrides import compose_config
     from evalkit.scoring import (
@@ -81,4 +82,7 @@ def score(
     summary = score_run(run_dir, suites_dir, baseline, resamples, seed, config)
     print_summary(summary)
     click.echo(f"wrote {run_dir / 'results.jsonl'} and {run_dir / 'summary.json'}")
+    registered = register_run(run_dir)
+    if registered is not None:
+        click.echo(registered, err=True)
     check_gate(summary, fail_on_regression)

@@ -144,6 +144,7 @@ def finish_demo(
 
 def run_demo(options: DemoOptions, echo: Callable[[str], Any] = print) -> DemoResult:
     """Build (or reuse) the models, check contamination, run, score, report and summarise."""
+    from evalkit.history.index import register_run
     from evalkit.report import write_report
     from evalkit.scoring import score_run
     from evalkit.scoring.config import ScoringConfig
@@ -182,6 +183,9 @@ def run_demo(options: DemoOptions, echo: Callable[[str], Any] = print) -> DemoRe
     )
     ratings = ScoringConfig(ratings=[str(rated.path)] if rated.applied else [])
     summary = score_run(run_dir, options.suites_dir, config=ratings)
+    registered = register_run(run_dir)
+    if registered is not None:
+        echo(registered)
     seconds["score"] = time.perf_counter() - began
     began = time.perf_counter()
     report = write_report(run_dir, options.suites_dir)

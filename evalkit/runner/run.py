@@ -15,6 +15,7 @@ import click
 from evalkit.backends.base import get_backend
 from evalkit.cache import GenerationCache
 from evalkit.errors import EvalkitError, ImmutableError, UsageError
+from evalkit.history.index import RUN_MARKER, run_status
 from evalkit.runner.config import RunConfig
 from evalkit.runner.engine_process import run_engine
 from evalkit.runner.environment import environment_record
@@ -165,9 +166,14 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
     )
     run_id = config.run_id or started.strftime("%Y%m%d-%H%M%S")
     run_dir = Path(config.out) / run_id
+    if run_dir.is_dir() and run_status(run_dir) == "incomplete":
+        # a run killed midway: its generations are in the cache; this run completes it
+        echo(f"{run_dir}: replacing an incomplete run folder (killed before it finished)")
+        shutil.rmtree(run_dir)
     if run_dir.exists():
         raise ImmutableError(f"{run_dir}: run folder exists; choose another run_id=")
     run_dir.mkdir(parents=True)
+    (run_dir / RUN_MARKER).write_text(f"{run_id} {started.isoformat()}\n", encoding="utf-8")
     work_dir = Path(tempfile.mkdtemp(prefix="work-", dir=run_dir))
     try:
         if subset is not None:

@@ -241,8 +241,20 @@ def test_killed_run_resumes_with_only_the_missing_requests(
     total = sum(1 for i in SuiteStore(SUITES_DIR).load("general").items if i.split == "test")
     assert 4 <= done_before < total, "the run was not interrupted midway"
 
-    config = compose_run_config([*args, "run_id=resumed"])
-    result = execute_run(config, echo=lambda _: None)
+    # the killed run's folder is marked incomplete: never listed as a result
+    from evalkit.history.index import run_status, sync_index
+
+    killed = tmp_path / "reports" / "killed"
+    assert run_status(killed) == "incomplete"
+    listing = sync_index(tmp_path / "reports")
+    assert listing.runs == [] and listing.incomplete == [killed]
+
+    # the same run_id again completes it, from the cache
+    lines: list[str] = []
+    config = compose_run_config([*args, "run_id=killed"])
+    result = execute_run(config, echo=lines.append)
+    assert any("replacing an incomplete run folder" in line for line in lines)
     stats = result.stats["base"]
     assert stats.cached == done_before and stats.requests == total
     assert len(rows(result, "base", "general@v1")) == total
+    assert run_status(killed) == "unscored"
