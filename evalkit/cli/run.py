@@ -45,12 +45,15 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     """
     from evalkit.cli.score import print_summary
     from evalkit.history.index import register_run
+    from evalkit.history.stored_gate import gate_against_stored, resolve_stored_baseline
     from evalkit.report import write_report
     from evalkit.runner.run import check_answered, execute_run
     from evalkit.scoring import check_gate, score_run
+    from evalkit.scoring.gate import RegressionFound
 
     config = compose_run_config(list(overrides), config_file)
     check_outputs(config)
+    stored = resolve_stored_baseline(config)  # a bad gate.* setting costs no engine time
     result = execute_run(config)
     if config.judge.model is not None:
         from evalkit.judging.run import judge_run
@@ -70,5 +73,15 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
         click.echo(registered, err=True)
     path = write_report(result.run_dir, Path(config.suites_dir))
     click.echo(f"report: {path}")
+    if stored is not None:
+        outcome = gate_against_stored(result.run_dir, stored, config, Path(config.suites_dir))
+        verdict = "FAIL" if outcome.regressions else "PASS"
+        click.echo(
+            f"gate against {stored.model} of {stored.run_dir}: {verdict} ({outcome.markdown})"
+        )
+        if outcome.regressions:
+            raise RegressionFound(
+                "regression against the stored run: " + "; ".join(outcome.regressions)
+            )
     check_gate(summary, config.fail_on_regression)
     check_answered(result)

@@ -117,13 +117,21 @@ def _common_suites(
     return versions, refs, items
 
 
-def _sources(manifests: dict[Path, dict[str, Any]]) -> list[SourceModel]:
-    """Every model once: the same name and weights in several runs counts once; names that
-    clash with other weights become NAME.RUN."""
-    seen: dict[tuple[str, str | None], SourceModel] = {}
+def _sources(
+    manifests: dict[Path, dict[str, Any]], only: dict[Path, list[str]], dedupe: bool
+) -> list[SourceModel]:
+    """Every model once (`only`: just these of a run): with `dedupe`, the same name and
+    weights in several runs count once; names that clash become NAME.RUN."""
+    seen: dict[tuple[str, str | None, str], SourceModel] = {}
     for run, manifest in manifests.items():
+        names = [m["name"] for m in manifest["models"]]
+        for name in only.get(run, []):
+            if name not in names:
+                raise UsageError(f"{run}: has no model {name!r} ({', '.join(names)})")
         for record in manifest["models"]:
-            key = (record["name"], record.get("fingerprint"))
+            if run in only and record["name"] not in only[run]:
+                continue
+            key = (record["name"], record.get("fingerprint"), "" if dedupe else run.name)
             if key not in seen:
                 seen[key] = SourceModel(run, record, record["name"])
     names = [s.label for s in seen.values()]
@@ -153,9 +161,17 @@ def _write_generations(rows: list[dict[str, Any]], path: Path, ref: str, keep: s
 
 
 def merge_runs(
-    run_dirs: list[Path], out: Path, *, suites_dir: Path | None = None, shared_items: bool = False
+    run_dirs: list[Path],
+    out: Path,
+    *,
+    suites_dir: Path | None = None,
+    shared_items: bool = False,
+    only: dict[Path, list[str]] | None = None,
+    dedupe: bool = True,
 ) -> Path:
-    """Write the comparison run of `run_dirs` into the new folder `out` (not scored yet)."""
+    """Write the comparison run of `run_dirs` into the new folder `out` (not scored yet);
+    `only`: the models to take from a run (default all); `dedupe`: count a model with the
+    same name and weights in several runs once."""
     if len(set(run_dirs)) < 2:
         raise UsageError("compare needs at least two different runs")
     if out.exists():
@@ -167,7 +183,7 @@ def merge_runs(
     if conflicts:
         raise UsageError(f"the runs were generated differently: {'; '.join(conflicts)}")
     versions, refs, items = _common_suites(manifests, store, shared_items)
-    sources = _sources(manifests)
+    sources = _sources(manifests, only or {}, dedupe)
     out.mkdir(parents=True)
     try:
         (out / RUN_MARKER).write_text("comparison\n", encoding="utf-8")
@@ -187,7 +203,12 @@ def merge_runs(
         models = []
         for source in sources:
             labels = {s.record["name"]: s.label for s in sources if s.run_dir == source.run_dir}
-            record = {**source.record, "name": source.label, "run": source.run_dir.name}
+            record = {
+                **source.record,
+                "name": source.label,
+                "run": source.run_dir.name,
+                "name_in_run": source.record["name"],
+            }
             record["starting_model"] = labels.get(source.record.get("starting_model") or "")
             record["baseline"] = None
             models.append(record)

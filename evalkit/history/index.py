@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS runs (
     headline TEXT NOT NULL,   -- JSON: {model: {suite: score}}
     baseline TEXT NOT NULL,
     summary_mtime_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tags (
+    tag TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL
 )
 """
 
@@ -112,7 +116,8 @@ class RunIndex:
             self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             with self._transaction():
-                self._db.execute(_SCHEMA)
+                for statement in _SCHEMA.split(";"):
+                    self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as e:
             raise EvalkitError(
@@ -176,6 +181,19 @@ class RunIndex:
         with self._transaction():
             self._db.executemany("DELETE FROM runs WHERE run_id = ?", [(r,) for r in run_ids])
 
+    def tag(self, tag: str, run_id: str) -> None:
+        """Name a registered run (`prod`, `last-release`); a tag names one run at a time."""
+        if run_id not in self.stamps():
+            raise NotFoundError(
+                f"{run_id}: no scored run of that id in {self.runs_dir}; tag a scored run"
+            )
+        with self._transaction():
+            self._db.execute("INSERT OR REPLACE INTO tags VALUES (?, ?)", (tag, run_id))
+
+    def tags(self) -> dict[str, str]:
+        """tag → run id."""
+        return dict(self._db.execute("SELECT tag, run_id FROM tags ORDER BY tag").fetchall())
+
 
 @dataclass
 class RunListing:
@@ -184,6 +202,7 @@ class RunListing:
     runs: list[RunRecord]
     unscored: list[Path]
     incomplete: list[Path]
+    tags: dict[str, str]  # tag → run id
 
 
 def sync_index(runs_dir: Path) -> RunListing:
@@ -201,11 +220,12 @@ def sync_index(runs_dir: Path) -> RunListing:
                 continue
             if stamps.get(name) != (path / SUMMARY_FILE).stat().st_mtime_ns:
                 index.register(path)
-        runs = index.records()
+        runs, tags = index.records(), index.tags()
     return RunListing(
         runs,
         [folders[n] for n, s in status.items() if s == "unscored"],
         [folders[n] for n, s in status.items() if s == "incomplete"],
+        tags,
     )
 
 

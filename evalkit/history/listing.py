@@ -15,10 +15,14 @@ def listing_lines(listing: RunListing, suite: str | None = None) -> list[str]:
     """The scored runs (oldest first) with their headline score per model and suite."""
     records = [r for r in listing.runs if _matches(r, suite)]
     lines = [f"{len(records)} scored run(s)" + (f" of {suite}" if suite else "")]
+    tagged: dict[str, list[str]] = {}
+    for tag, run_id in listing.tags.items():
+        tagged.setdefault(run_id, []).append(tag)
     for record in records:
+        tags = f"  [{', '.join(tagged[record.run_id])}]" if record.run_id in tagged else ""
         lines.append(
             f"{record.run_id}  {record.ended_at[:19]}  {', '.join(record.suite_refs)}  "
-            f"(baseline {record.baseline})"
+            f"(baseline {record.baseline}){tags}"
         )
         for model in record.model_names:
             scores = record.headline.get(model, {})

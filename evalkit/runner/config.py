@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from evalkit.history.gate_config import StoredGateConfig
 from evalkit.judging.config import JudgeConfig
 from evalkit.overrides import compose_config, keys_help
 from evalkit.scoring.config import ScoringConfig
@@ -76,6 +77,11 @@ class RunConfig(ScoringConfig):
         le=1.0,
         description="Exit non-zero if a model is significantly worse than the baseline by more "
         "than this on any suite.",
+    )
+    gate: StoredGateConfig = Field(
+        default_factory=StoredGateConfig,
+        description="Gate against a stored run: gate.baseline_run=RUN or gate.baseline=TAG "
+        "(with gate.model=NAME); fails beyond fail_on_regression (default 0). See docs/history.md.",
     )
     judge: JudgeConfig = Field(
         default_factory=JudgeConfig,

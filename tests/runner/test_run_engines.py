@@ -258,3 +258,36 @@ def test_killed_run_resumes_with_only_the_missing_requests(
     assert stats.cached == done_before and stats.requests == total
     assert len(rows(result, "base", "general@v1")) == total
     assert run_status(killed) == "unscored"
+
+
+def test_a_rerun_gated_against_the_stored_run_passes_without_an_engine(
+    first_run: tuple[Path, RunResult, list[str]], models_dir: Path
+) -> None:
+    """`gate.baseline_run=`: the stored run is not regenerated, and nor is this one (cached):
+    the same model with the same outputs passes, with a Markdown summary for the PR."""
+    from click.testing import CliRunner
+
+    from evalkit.cli import cli
+
+    root, first, _ = first_run
+    args = [
+        f"suites_dir={SUITES_DIR}",
+        f"models_dir={models_dir}",
+        f"out={root / 'reports'}",
+        f"cache={root / 'cache.sqlite'}",
+        *COMMON,
+        "backend=vllm",
+        "run_id=gated",
+        "resamples=200",
+        f"gate.baseline_run={first.run_dir.name}",
+        "gate.model=chat",
+    ]
+    result = CliRunner().invoke(cli, ["run", *args])
+    assert result.exit_code == 0, result.output
+    import re
+
+    counts = re.findall(r"(\d+) requests \((\d+) cached\)", result.output)
+    assert len(counts) == 2 and all(done == cached for done, cached in counts)  # no engine
+    assert f"gate against chat of {first.run_dir}: PASS" in result.output
+    markdown = (root / "reports" / "gated" / "gate.md").read_text(encoding="utf-8")
+    assert "**PASS**" in markdown and "| legal@v2 | chat.gated | score |" in markdown
