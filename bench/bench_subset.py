@@ -42,7 +42,7 @@ def main() -> None:
         f"{'models':>6} {'k':>4} {'anchors':>8} {'random':>7} {'better':>7} "
         f"{'stratified':>10} {'p-IRT':>6} {'seconds':>8}"
     )
-    for models in (8, 12, 20, 40):
+    for models in (8, 12, 20):
         for k in (10, 20, 30):
             errors: dict[str, list[float]] = {"blend": [], "random": [], "strat": [], "pirt": []}
             better = 0

@@ -181,7 +181,7 @@ def choose_anchors(fit: IrtFit, k: int, seed: int = 0) -> dict[str, float]:
     x = (x - x.mean(axis=0)) / np.where(x.std(axis=0) > 0, x.std(axis=0), 1)
     # few models leave few distinct difficulties (a 1PL's is set by how many got it right)
     strata = min(k, len(np.unique(x.round(6), axis=0)))
-    labels = KMeans(n_clusters=strata, n_init=10, random_state=seed).fit(x).labels_
+    labels = KMeans(n_clusters=strata, n_init=4, random_state=seed).fit(x).labels_
     members = [np.flatnonzero(labels == c) for c in range(strata)]
     members = [m for m in members if m.size]
     rng = np.random.default_rng(seed)
