@@ -39,8 +39,11 @@ from evalkit.errors import ProblemsFound
 from evalkit.suite.draft import read_items_jsonl
 from evalkit.suite.store import SuiteStore, SuiteVersion
 
-RECIPE_VERSION = 1  # bump when the training code changes what it produces
+RECIPE_VERSION = 2  # bump when the training code changes what it produces
 MODEL_NAMES = ("base", "chat", "base-sft", "chat-sft")
+# base-sft's checkpoints at a third, two thirds and the end of its training: a sweep
+SWEEP_NAME = "base-sft-sweep"
+SWEEP_FOLDER = "base-sft-checkpoints"
 # Engine settings for a model this small (see docs/running.md): no torch.compile, engine core
 # in the worker process; float32 because that is what the checkpoints are.
 ENGINE: dict[str, Any] = {
@@ -91,6 +94,14 @@ def _write_configs(out: Path) -> None:
     for name in MODEL_NAMES:
         spec = {"path": name, **_SPECS[name], **ENGINE}
         (out / f"{name}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    sweep = {"sweep": f"{SWEEP_FOLDER}/checkpoint-*", **_SPECS["base-sft"], **ENGINE}
+    (out / f"{SWEEP_NAME}.yaml").write_text(yaml.safe_dump(sweep, sort_keys=False), "utf-8")
+
+
+def _save_checkpoint(model: Any, tokenizer: Any, folder: Path, step: int) -> None:
+    """A checkpoint as the transformers Trainer leaves one: weights and trainer_state.json."""
+    save(model, tokenizer, folder)
+    (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}) + "\n")
 
 
 def _train_all(
@@ -118,17 +129,34 @@ def _train_all(
     pad = tokenizer.pad_token_id
     seconds: dict[str, float] = {}
 
-    def stage(name: str, start: str | None, examples: list, settings: Any) -> None:
+    def stage(
+        name: str, start: str | None, examples: list, settings: Any, sweep: bool = False
+    ) -> None:
         began = time.perf_counter()
         model = new_model(tokenizer, shape, schedule.seed) if start is None else load(out / start)
-        train(model, examples, settings, schedule.seed, f"train {name}", pad, echo)
+        steps = (settings.steps // 3, 2 * settings.steps // 3, settings.steps) if sweep else ()
+
+        def checkpoint(step: int, trained: Any) -> None:
+            _save_checkpoint(trained, tokenizer, out / SWEEP_FOLDER / f"checkpoint-{step}", step)
+
+        train(
+            model,
+            examples,
+            settings,
+            schedule.seed,
+            f"train {name}",
+            pad,
+            echo,
+            checkpoint=checkpoint,
+            checkpoint_steps=steps,
+        )
         save(model, tokenizer, out / name)
         seconds[name] = time.perf_counter() - began
 
     stage("base", None, corpus_blocks(tokenizer, corpus, schedule.base.max_length), schedule.base)
     stage("chat", "base", [chat_turns(tokenizer, d) for d in dialogues], schedule.chat)
     base_sft = [prompt_completion(tokenizer, p, c, bos=True) for p, c in sft_base]
-    stage("base-sft", "base", base_sft, schedule.sft)
+    stage("base-sft", "base", base_sft, schedule.sft, sweep=True)
     stage("chat-sft", "chat", [chat_turns(tokenizer, m) for m in sft_chat], schedule.sft)
     return seconds
 

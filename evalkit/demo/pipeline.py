@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from evalkit.demo.build import ENGINE, MODEL_NAMES, DemoModels, build_demo_models
+from evalkit.demo.build import ENGINE, MODEL_NAMES, SWEEP_NAME, DemoModels, build_demo_models
 from evalkit.demo.judge import JUDGE_NAME, prepare_judge
 from evalkit.demo.paths import (
     CHAT_FILE,
@@ -85,7 +85,7 @@ def run_models(
     run_id = options.run_id or "demo-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     config = RunConfig(
         suite=list(DEMO_SUITES),
-        model=list(MODEL_NAMES),
+        model=[*MODEL_NAMES, SWEEP_NAME],
         models_dir=str(models_dir),
         suites_dir=str(options.suites_dir),
         max_new_tokens=MAX_NEW_TOKENS,

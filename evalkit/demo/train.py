@@ -153,8 +153,12 @@ def train(
     description: str,
     pad_id: int,
     log: Callable[[str], Any] | None = None,
+    checkpoint: Callable[[int, Any], Any] | None = None,
+    checkpoint_steps: Sequence[int] = (),
 ) -> float:
-    """AdamW with warm-up and cosine decay over `stage.steps` batches; returns the last loss."""
+    """AdamW with warm-up and cosine decay over `stage.steps` batches; returns the last loss.
+    `checkpoint(step, model)` is called after each of `checkpoint_steps` (1-based), as a
+    trainer saves checkpoints: the same run, not a shorter one."""
     import torch
     from tqdm import tqdm
 
@@ -190,6 +194,11 @@ def train(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
+            done = bar.n + 1
+            if checkpoint is not None and done in checkpoint_steps:
+                model.eval()
+                checkpoint(done, model)
+                model.train()
             value = loss.item()
             smoothed = value if math.isnan(smoothed) else 0.9 * smoothed + 0.1 * value
             bar.set_postfix(loss=f"{smoothed:.3f}")

@@ -195,11 +195,14 @@ def all_charts(
 ) -> dict[str, dict[str, Any]]:
     """The report's charts by id; a chart the run has no data for is left out."""
     models = [m["name"] for m in summary["models"]]
-    charts = {
+    charts: dict[str, dict[str, Any] | None] = {
         "scores": score_chart(summary),
         "tasks": breakdown_heatmap(summary, "task"),
         "tags": breakdown_heatmap(summary, "tag"),
         "starting_points": starting_point_chart(summary),
         "judge_scores": judge_score_chart(judge_scores or {}, models),
     }
+    from evalkit.report.trend import trend_charts
+
+    charts.update(trend_charts(summary))
     return {name: chart for name, chart in charts.items() if chart is not None}

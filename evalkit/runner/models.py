@@ -38,7 +38,16 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Short name shown in reports.")
-    path: str = Field(description="Model folder (config.json, weights, tokenizer).")
+    path: str = Field(default="", description="Model folder (config.json, weights, tokenizer).")
+    sweep: str | None = Field(
+        default=None,
+        description="Instead of path: a glob of checkpoint folders (relative to this file); "
+        "the config stands for each, ordered by training step (see runner.sweeps).",
+    )
+    sweep_of: str | None = Field(
+        default=None, description="Set by expansion: the sweep (config or glob) it belongs to."
+    )
+    step: int | None = Field(default=None, description="Set by expansion: the training step.")
     kind: ModelKind = Field(description="base, chat, or sft (a fine-tuned checkpoint).")
     starting_point: Literal["base", "chat"] | None = Field(
         default=None, description="For sft: whether it was fine-tuned from a base or chat model."
@@ -68,6 +77,14 @@ class ModelSpec(BaseModel):
         description="Environment of the model's worker process, set before the engine loads "
         "(e.g. VLLM_ENABLE_V1_MULTIPROCESSING).",
     )
+
+    @model_validator(mode="after")
+    def _path_or_sweep(self) -> ModelSpec:
+        if self.sweep is not None and self.path:
+            raise ValueError("give path or sweep, not both")
+        if self.sweep is None and not self.path:
+            raise ValueError("path: required (or sweep: a glob of checkpoint folders)")
+        return self
 
     @model_validator(mode="after")
     def _sft_declares_starting_point(self) -> ModelSpec:
@@ -210,7 +227,7 @@ def _folder_model_name(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", path.name).strip("-.") or "model"
 
 
-def _read_model_config(config_path: Path, ref: str) -> ModelSpec:
+def read_model_config(config_path: Path, ref: str) -> ModelSpec:
     try:
         data = read_yaml(config_path, "model config")
         data = {} if data is None else data
@@ -230,7 +247,12 @@ def resolve_model(ref: str, models_dir: Path, kind: ModelKind | None = None) -> 
         raise UsageError(f"model {ref!r}: contains a NUL character")
     config_path = models_dir / f"{ref}.yaml"
     if config_path.is_file():
-        spec = _read_model_config(config_path, ref)
+        spec = read_model_config(config_path, ref)
+        if spec.sweep is not None:
+            raise UsageError(
+                f"{config_path}: a sweep of checkpoints ({spec.sweep}) cannot be used here; "
+                "name one checkpoint"
+            )
         path = Path(spec.path)
         if not path.is_absolute():
             path = (config_path.parent / path).resolve()

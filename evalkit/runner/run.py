@@ -21,8 +21,9 @@ from evalkit.runner.engine_process import run_engine
 from evalkit.runner.environment import environment_record
 from evalkit.runner.fitting import PromptFitter, make_fitter
 from evalkit.runner.generations import write_generations
-from evalkit.runner.models import ModelSpec, fingerprint_model, resolve_model
+from evalkit.runner.models import ModelSpec, fingerprint_model
 from evalkit.runner.plan import Plan, plan_requests, select_items, template_record
+from evalkit.runner.sweeps import resolve_models
 from evalkit.scoring import check_settings
 from evalkit.scoring.run_folder import MANIFEST_FILE, SUBSET_FILE, generations_path
 from evalkit.suite.items import ItemBase
@@ -145,7 +146,11 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
     store = SuiteStore(config.suites_dir)
     versions = [store.load(ref) for ref in config.suite]
     subset = _subset(config, versions)
-    models = [resolve_model(ref, Path(config.models_dir), config.kind) for ref in config.model]
+    models = [
+        spec
+        for ref in config.model
+        for spec in resolve_models(ref, Path(config.models_dir), config.kind)
+    ]
     names = [m.name for m in models]
     if len(set(names)) != len(names):
         raise UsageError(

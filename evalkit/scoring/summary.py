@@ -14,6 +14,7 @@ from evalkit.scoring.config import ScoringConfig
 from evalkit.scoring.estimates import estimate_lines
 from evalkit.scoring.model_scores import ModelScores
 from evalkit.scoring.starting_points import resolve_starting_models, starting_point_view
+from evalkit.scoring.sweeps import sweep_lines, sweep_view
 from evalkit.scoring.table import SuiteScores, merge_tables
 from evalkit.suite.store import SuiteVersion
 
@@ -50,6 +51,7 @@ def summarize(
     tables = merge_tables([part.tables for part in parts])
     comparisons = compare_models(tables, comparison_pairs(models, base, starting), config)
     answers = [a for part in parts for a in part.answers]
+    starting_view = starting_point_view(models, starting, comparisons)
 
     def joined(name: str) -> list[dict[str, Any]]:
         records = [r for part in parts for r in part.aggregates[name]]
@@ -82,7 +84,8 @@ def summarize(
         "item_errors": [e for part in parts for e in part.errors],
         "unreadable": unreadable_share(answers),
         "comparisons": comparisons,
-        "starting_points": starting_point_view(models, starting, comparisons),
+        "starting_points": starting_view,
+        "sweeps": sweep_view(models, joined("by_suite"), starting_view),
         **_judging(parts, tables, manifest, versions, ratings, config, resamples, seed),
     }
 
@@ -184,6 +187,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
             f"{e['model']} on {e['suite']}: {e['n']} items not answered and not scored: {why}"
         )
     lines += estimate_lines(summary.get("estimates", []))
+    lines += sweep_lines(summary.get("sweeps", []))
     lines += _judging_lines(summary)
     lines += [f"note: {note}" for note in summary["notes"]]
     return lines

@@ -48,13 +48,26 @@ def test_demo_trains_runs_and_shows_the_designed_differences(tmp_path: Path) -> 
     assert fmt[("chat-sft", law)] > fmt[("chat", law)]
     # The general skills come from the chat stage, which base never had.
     assert score[("chat", general)] > score[("base", general)]
+    # base-sft's checkpoints at a third, two thirds and the end of training: a sweep
+    (sweep,) = summary["sweeps"]
+    steps = [c["step"] for c in sweep["checkpoints"]]
+    assert sweep["sweep"] == "base-sft-sweep" and len(steps) == 3 and steps == sorted(steps)
+    assert sweep["starting_model"] == "base" and set(sweep["trend"]) == {
+        r["suite"] for r in summary["by_suite"] if r["model"] == "base"
+    }
+    assert sweep["pick"] is not None and "general suite" in sweep["rule"]
+    assert 'id="trend"' in report.read_text(encoding="utf-8")
+    sft = ("base-sft", "chat-sft", *(c["name"] for c in sweep["checkpoints"]))
     roles = {(s["model"], s["role"]) for s in summary["starting_points"]}
-    assert roles == {(m, r) for m in ("base-sft", "chat-sft") for r in ("domain", "general")}
+    assert roles == {(m, r) for m in sft for r in ("domain", "general")}
+    # the last checkpoint is base-sft itself: the same weights, answered from the cache
+    last = sweep["checkpoints"][-1]["name"]
+    assert _by_suite(summary, "score")[(last, law)] == score[("base-sft", law)]
     # The judge (SmolLM2, constrained to the rubric's JSON) scored every open-ended answer on
     # every criterion; the demo's ratings were written for the full schedule's answers, so
     # they apply here only where an answer is word for word the one rated.
     judged = summary["judge"]["judged"]
-    assert {j["model"] for j in judged} == {"base", "chat", "base-sft", "chat-sft"}
+    assert {j["model"] for j in judged} == {"base", "chat", *sft}
     assert {j["criterion"] for j in judged} >= {"accuracy", "fluency", "relevance"}
     assert all(j["n"] == 6 and j["unparseable"] == 0 for j in judged), judged
     assert "expert ratings: the demo's ratings apply to" in first.output
