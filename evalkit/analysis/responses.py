@@ -129,15 +129,12 @@ def _respondents(run_dirs: Sequence[Path], version: SuiteVersion) -> list[tuple[
         manifest = read_manifest(run_dir)
         _suite_entry(run_dir, manifest, version)
         for model in manifest["models"]:
-            # the same name, weights and prompts in another run: the same answers, counted once
-            key = json.dumps(
-                [
-                    model.get("fingerprint") or manifest["run_id"],
-                    model["name"],
-                    model.get("templates"),
-                ],
-                sort_keys=True,
-            )
+            # the same weights and prompts (in another run, or under another name in this
+            # one, as a sweep's last checkpoint is the finished model): the same answers,
+            # counted once; a record without both (hand-written) is told apart by name
+            fingerprint, templates = model.get("fingerprint"), model.get("templates")
+            named = None if fingerprint and templates else model["name"]
+            key = json.dumps([fingerprint or manifest["run_id"], named, templates], sort_keys=True)
             if key in seen:
                 continue
             seen.add(key)
