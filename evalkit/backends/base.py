@@ -41,6 +41,7 @@ class Sampling:
 class GenerationRequest:
     prompt: Prompt
     sampling: Sampling
+    adapter: str | None = None  # a LoRA adapter folder (one of BackendOptions.adapters)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class LoglikelihoodRequest:
 
     prompt: Prompt
     continuation: str
+    adapter: str | None = None  # a LoRA adapter folder (one of BackendOptions.adapters)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class BackendOptions:
     base_url: str | None = None
     concurrency: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
+    # LoRA adapter folders the engine serves besides its base model, by backends that can.
+    adapters: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -95,10 +99,12 @@ class Backend(Protocol):
 
 BackendFactory = Callable[[ModelSpec, BackendOptions], Backend]
 _REGISTRY: dict[str, BackendFactory] = {}
+_SERVES_ADAPTERS: set[str] = set()
 
 
-def backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
-    """Register a backend factory under `name`; its signature is checked at decoration time."""
+def backend(name: str, adapters: bool = False) -> Callable[[BackendFactory], BackendFactory]:
+    """Register a backend factory under `name`; its signature is checked at decoration time.
+    `adapters`: the engine serves LoRA adapters on its base model (BackendOptions.adapters)."""
 
     def register(factory: BackendFactory) -> BackendFactory:
         params = list(inspect.signature(factory).parameters)
@@ -110,6 +116,8 @@ def backend(name: str) -> Callable[[BackendFactory], BackendFactory]:
         if name in _REGISTRY:
             raise TypeError(f"backend {name!r} is already registered")
         _REGISTRY[name] = factory
+        if adapters:
+            _SERVES_ADAPTERS.add(name)
         return factory
 
     return register
@@ -130,6 +138,12 @@ def get_backend(name: str) -> BackendFactory:
             f"unknown backend {name!r}{hint} (backends: {', '.join(sorted(_REGISTRY))})"
         )
     return _REGISTRY[name]
+
+
+def serves_adapters(name: str) -> bool:
+    """Whether backend `name` runs LoRA adapters (one engine for a base and its adapters)."""
+    get_backend(name)
+    return name in _SERVES_ADAPTERS
 
 
 def _load_builtin() -> None:

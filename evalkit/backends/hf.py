@@ -2,13 +2,16 @@
 
 Tokenisation matches vLLM's: completion prompts get the tokenizer's special tokens (BOS);
 chat prompts are rendered by the tokenizer's chat template, which carries its own BOS.
+LoRA adapters (`BackendOptions.adapters`) are loaded onto the one base model with PEFT and
+switched per request; requests without an adapter run with the adapters disabled.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from evalkit.backends.base import (
     Backend,
@@ -25,6 +28,7 @@ from evalkit.prompts import Prompt
 from evalkit.runner.models import ModelSpec
 
 _BATCH = 16
+_Request = TypeVar("_Request", GenerationRequest, LoglikelihoodRequest)
 
 
 class HFBackend:
@@ -47,7 +51,40 @@ class HFBackend:
         self.model = AutoModelForCausalLM.from_pretrained(
             model.path, dtype=dtype, trust_remote_code=model.trust_remote_code
         ).to(self.device)
+        self._adapters = {path: f"adapter-{i}" for i, path in enumerate(options.adapters)}
+        if self._adapters:
+            self.model = _with_adapters(self.model, list(self._adapters))
         self.model.eval()
+
+    @contextlib.contextmanager
+    def _adapter(self, adapter: str | None) -> Iterator[None]:
+        """The model with `adapter` active, or with every adapter off for None."""
+        if not self._adapters:
+            if adapter is not None:
+                raise EvalkitError(f"adapter {adapter} was not given to the engine")
+            yield
+        elif adapter is None:
+            with self.model.disable_adapter():
+                yield
+        else:
+            if adapter not in self._adapters:
+                raise EvalkitError(f"adapter {adapter} was not given to the engine")
+            self.model.set_adapter(self._adapters[adapter])
+            yield
+
+    def _per_adapter(
+        self, requests: Sequence[_Request], run: Callable[[list[_Request]], list[Any]]
+    ) -> list[Any]:
+        """`run` on the requests of each adapter in turn, results in request order."""
+        results: list[Any] = [None] * len(requests)
+        groups: dict[str | None, list[int]] = {}
+        for i, r in enumerate(requests):
+            groups.setdefault(r.adapter, []).append(i)
+        for adapter, members in groups.items():
+            with self._adapter(adapter):
+                for i, out in zip(members, run([requests[i] for i in members]), strict=True):
+                    results[i] = out
+        return results
 
     def _ids(self, prompt: Prompt) -> list[int]:
         if prompt.text is not None:
@@ -59,6 +96,9 @@ class HFBackend:
         return list(ids)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        return self._per_adapter(requests, self._generate)
+
+    def _generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         from transformers import GenerationConfig
 
         torch = self._torch
@@ -136,6 +176,9 @@ class HFBackend:
         return tokens, text, finish
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        return self._per_adapter(requests, self._loglikelihood)
+
+    def _loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
         torch = self._torch
         results = []
         for request in requests:
@@ -158,13 +201,32 @@ class HFBackend:
             "transformers": transformers.__version__,
             "torch": self._torch.__version__,
             "device": self.device,
+            "lora_adapters": len(self._adapters),
         }
+        if self._adapters:
+            import peft
+
+            described["peft"] = peft.__version__
         if self.device == "cuda":  # numbers can differ between GPU models: record which ran
             described["gpu"] = self._torch.cuda.get_device_name(0)
             described["cuda"] = self._torch.version.cuda
         return described
 
 
-@backend("hf")
+def _with_adapters(model: Any, adapters: list[str]) -> Any:
+    """`model` wrapped by PEFT with every adapter loaded (named adapter-0, adapter-1, ...)."""
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise EvalkitError(
+            "LoRA adapters on backend=hf need PEFT: pip install 'evalkit[lora]'"
+        ) from None
+    wrapped = PeftModel.from_pretrained(model, adapters[0], adapter_name="adapter-0")
+    for i, path in enumerate(adapters[1:], start=1):
+        wrapped.load_adapter(path, adapter_name=f"adapter-{i}")
+    return wrapped
+
+
+@backend("hf", adapters=True)
 def hf_backend(model: ModelSpec, options: BackendOptions) -> Backend:
     return HFBackend(model, options)

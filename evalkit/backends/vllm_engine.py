@@ -6,6 +6,12 @@
 - Chat prompts go through `LLM.chat`, which renders the tokenizer's chat template without
   adding a second BOS (rendering to text and calling `generate` would add one).
 - Option log-likelihoods come from prompt log-probabilities over context + continuation ids.
+- LoRA adapters (`BackendOptions.adapters`) run on the same engine (`enable_lora`), each
+  request with its adapter's `LoRARequest`; requests without one run on the base weights.
+  On a LoRA engine vLLM computes prompt log-probabilities only one request at a time (a batch
+  of several fails: vllm#29955, #16668), so log-likelihoods are requested one by one there;
+  and it leaves an adapter's lm_head out of them (vllm#51594), so such adapters are refused
+  for log-likelihoods rather than scored as if they were the base.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from evalkit.backends.base import (
@@ -26,7 +33,7 @@ from evalkit.backends.base import (
     backend,
 )
 from evalkit.backends.tokens import continuation_split
-from evalkit.errors import EvalkitError
+from evalkit.errors import EvalkitError, UsageError
 from evalkit.prompts import Prompt
 from evalkit.runner.models import ModelSpec
 
@@ -55,6 +62,8 @@ class VLLMBackend:
                 "backend=vllm needs vLLM: pip install 'evalkit[cpu]' (CPU) or 'evalkit[gpu]'; "
                 "or use backend=hf"
             ) from None
+        from vllm.lora.request import LoRARequest
+
         self._vllm = vllm
         self.spec = model
         engine_args: dict[str, Any] = {
@@ -66,13 +75,27 @@ class VLLMBackend:
             # Constrained outputs (judges) are compact JSON: a looping model cannot spend its
             # token budget on whitespace. Unconstrained requests are not affected.
             "structured_outputs_config": {"backend": "xgrammar", "disable_any_whitespace": True},
+            **_lora_args(options.adapters),
             **model.engine,
         }
+        # Adapter folder → the LoRARequest naming it (ids start at 1; 0 means no adapter).
+        self._loras = {
+            path: LoRARequest(f"adapter-{i}", i, path)
+            for i, path in enumerate(options.adapters, start=1)
+        }
+        self._lm_head_adapters = _lm_head_adapters(options.adapters)
         try:
             self.llm = vllm.LLM(**engine_args)
         except (ValueError, RuntimeError, OSError) as e:
             raise EvalkitError(f"vLLM could not load {model.path}: {e}") from None
         self.tokenizer = self.llm.get_tokenizer()
+
+    def _lora(self, adapter: str | None) -> Any:
+        if adapter is None:
+            return None
+        if adapter not in self._loras:
+            raise EvalkitError(f"adapter {adapter} was not given to the engine when it started")
+        return self._loras[adapter]
 
     def _params(self, request: GenerationRequest) -> Any:
         s = request.sampling
@@ -99,15 +122,23 @@ class VLLMBackend:
             if not indices:
                 continue
             params = [self._params(requests[i]) for i in indices]
+            loras = [self._lora(requests[i].adapter) for i in indices]
             began = time.perf_counter()
             if is_chat:
                 conversations = [_messages(requests[i].prompt) for i in indices]
                 outputs = self.llm.chat(
-                    conversations, params, use_tqdm=False, add_generation_prompt=True
+                    conversations,
+                    params,
+                    use_tqdm=False,
+                    add_generation_prompt=True,
+                    lora_request=loras,
                 )
             else:
                 outputs = self.llm.generate(
-                    [requests[i].prompt.text for i in indices], params, use_tqdm=False
+                    [requests[i].prompt.text for i in indices],
+                    params,
+                    use_tqdm=False,
+                    lora_request=loras,
                 )
             elapsed = time.perf_counter() - began
             total_tokens = sum(len(o.outputs[0].token_ids) for o in outputs) or 1
@@ -140,9 +171,21 @@ class VLLMBackend:
             for r in requests
         ]
         params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
-        outputs = self.llm.generate(
-            [TokensPrompt(prompt_token_ids=ids) for ids, _ in splits], params, use_tqdm=False
-        )
+        prompts = [TokensPrompt(prompt_token_ids=ids) for ids, _ in splits]
+        loras = [self._lora(r.adapter) for r in requests]
+        for adapter in {r.adapter for r in requests} & self._lm_head_adapters:
+            raise UsageError(
+                f"adapter {adapter} changes lm_head, which vLLM leaves out of prompt "
+                "log-probabilities (vllm#51594); use mcq_mode=generate, or backend=hf"
+            )
+        if self._loras:  # one at a time: see the module's docstring
+            outputs = [
+                out
+                for prompt, lora in zip(prompts, loras, strict=True)
+                for out in self.llm.generate([prompt], params, use_tqdm=False, lora_request=lora)
+            ]
+        else:
+            outputs = self.llm.generate(prompts, params, use_tqdm=False)
         results = []
         for (ids, n), out in zip(splits, outputs, strict=True):
             total, greedy = 0.0, True
@@ -164,13 +207,31 @@ class VLLMBackend:
             "transformers": transformers.__version__,
             "device": "cpu" if _on_cpu() else torch.cuda.get_device_name(0),
             "kv_cache_gib_cpu": os.environ.get("VLLM_CPU_KVCACHE_SPACE") if _on_cpu() else None,
+            "lora_adapters": len(self._loras),
         }
+
+
+def _lora_args(adapters: tuple[str, ...]) -> dict[str, Any]:
+    """Engine options serving `adapters`: LoRA on, the rank all of them fit, one adapter at a
+    time on the device (evalkit sends one model's requests at a time)."""
+    if not adapters:
+        return {}
+    from evalkit.runner.adapters import read_adapter_config, vllm_lora_rank
+
+    ranks = [read_adapter_config(Path(a)).r for a in adapters]
+    return {"enable_lora": True, "max_lora_rank": vllm_lora_rank(ranks), "max_loras": 1}
+
+
+def _lm_head_adapters(adapters: tuple[str, ...]) -> set[str]:
+    from evalkit.runner.adapters import read_adapter_config
+
+    return {a for a in adapters if read_adapter_config(Path(a)).changes_lm_head}
 
 
 def _messages(prompt: Prompt) -> list[dict[str, str]]:
     return [{"role": role, "content": content} for role, content in prompt.messages or ()]
 
 
-@backend("vllm")
+@backend("vllm", adapters=True)
 def vllm_backend(model: ModelSpec, options: BackendOptions) -> Backend:
     return VLLMBackend(model, options)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from evalkit.history.compare import ComparisonRun
 
 
 @click.command()
@@ -51,24 +54,26 @@ def compare(
     (unless --shared-items) or generation settings, naming both sides. Writes a comparison
     run folder, scored and with its report.
     """
-    from evalkit.cli.score import print_summary
-    from evalkit.history.compare import merge_runs, resolve_run
-    from evalkit.history.index import register_run
-    from evalkit.outputs import check_output
-    from evalkit.report import write_report
-    from evalkit.scoring import score_run
+    from evalkit.history.compare import compare_runs
 
-    run_dirs = [resolve_run(ref, runs_dir) for ref in run_refs]
-    out = out or runs_dir / "compare-{}".format("-".join(p.name for p in run_dirs))
-    check_output(out, "folder", option="-o")
-    merged = merge_runs(run_dirs, out, suites_dir=suites_dir, shared_items=shared_items)
-    try:
-        summary = score_run(merged, suites_dir, baseline, resamples)
-    except BaseException:  # a bad --baseline, say: no half-made comparison is left behind
-        shutil.rmtree(merged, ignore_errors=True)
-        raise
-    print_summary(summary)
-    registered = register_run(merged)
-    if registered is not None:
-        click.echo(registered, err=True)
-    click.echo(f"report: {write_report(merged, suites_dir)}")
+    compared = compare_runs(
+        list(run_refs),
+        runs_dir,
+        out=out,
+        baseline=baseline,
+        shared_items=shared_items,
+        suites_dir=suites_dir,
+        resamples=resamples,
+    )
+    echo_comparison(compared, suites_dir)
+
+
+def echo_comparison(compared: ComparisonRun, suites_dir: Path | None) -> None:
+    """Print a comparison run's summary and write its report."""
+    from evalkit.cli.score import print_summary
+    from evalkit.report import write_report
+
+    print_summary(compared.summary)
+    if compared.registered is not None:
+        click.echo(compared.registered, err=True)
+    click.echo(f"report: {write_report(compared.run_dir, suites_dir)}")

@@ -1,4 +1,5 @@
-"""`evalkit report RUN_DIR`: rebuild the HTML report of a scored run."""
+"""`evalkit report RUN [RUN...]`: rebuild a scored run's HTML report, or report several runs
+side by side (through the comparison run of `evalkit compare`)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,71 @@ import click
 
 
 @click.command()
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_refs", nargs=-1, required=True, metavar="RUN [RUN...]")
 @click.option(
     "--suites-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the run's suites are published (default: as recorded in the run).",
 )
-def report(run_dir: Path, suites_dir: Path | None) -> None:
-    """Write report.html, summary.csv and summary.md into a scored RUN_DIR.
+@click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="With several runs: where run ids are looked up and the comparison is written.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With several runs: the comparison run folder (default: RUNS_DIR/compare-A-B).",
+)
+@click.option("--baseline", help="With several runs: the model the others are compared with.")
+@click.option(
+    "--shared-items",
+    is_flag=True,
+    help="With several runs of different suite versions: compare the items they share.",
+)
+def report(
+    run_refs: tuple[str, ...],
+    suites_dir: Path | None,
+    runs_dir: Path,
+    out: Path | None,
+    baseline: str | None,
+    shared_items: bool,
+) -> None:
+    """One RUN (a folder, or a run id in --runs-dir): write report.html, summary.csv and
+    summary.md into it from its results; nothing is generated or re-scored.
 
-    Reads results.jsonl, summary.json and manifest.json; nothing is generated or re-scored.
+    Several RUNs: one report of all their models on the items they share, with the paired
+    statistics of a single run — the comparison run `evalkit compare` writes (no engine
+    starts; runs of other suite versions or generation settings are refused).
     """
+    if len(run_refs) > 1:
+        from evalkit.cli.compare import echo_comparison
+        from evalkit.history.compare import compare_runs
+
+        compared = compare_runs(
+            list(run_refs),
+            runs_dir,
+            out=out,
+            baseline=baseline,
+            shared_items=shared_items,
+            suites_dir=suites_dir,
+        )
+        echo_comparison(compared, suites_dir)
+        return
+    for option, value in (("-o", out), ("--baseline", baseline), ("--shared-items", shared_items)):
+        if value:
+            raise click.UsageError(f"{option} is for several runs; one run keeps its own")
+
     from evalkit.outputs import check_output, check_writable_folder
     from evalkit.report import REPORT_FILE, write_report
     from evalkit.scoring.run_folder import scored_files
 
+    run_dir = Path(run_refs[0])
+    if not run_dir.is_dir() and (runs_dir / run_refs[0]).is_dir():
+        run_dir = runs_dir / run_refs[0]
     scored_files(run_dir)
     check_writable_folder(run_dir, "run folder")
     for name in (REPORT_FILE, "summary.csv", "summary.md"):

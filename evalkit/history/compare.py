@@ -228,3 +228,38 @@ def merge_runs(
         shutil.rmtree(out, ignore_errors=True)
         raise
     return out
+
+
+@dataclass(frozen=True)
+class ComparisonRun:
+    run_dir: Path
+    summary: dict[str, Any]
+    registered: str | None  # what the run index said, if anything
+
+
+def compare_runs(
+    run_refs: list[str],
+    runs_dir: Path,
+    *,
+    out: Path | None = None,
+    baseline: str | None = None,
+    shared_items: bool = False,
+    suites_dir: Path | None = None,
+    resamples: int = 1000,
+) -> ComparisonRun:
+    """Gather the runs into a comparison run (default `runs_dir/compare-A-B`), score it and
+    register it; the report is left to the caller. A failure leaves nothing behind."""
+    from evalkit.history.index import register_run
+    from evalkit.outputs import check_output
+    from evalkit.scoring import score_run
+
+    run_dirs = [resolve_run(ref, runs_dir) for ref in run_refs]
+    out = out or runs_dir / "compare-{}".format("-".join(p.name for p in run_dirs))
+    check_output(out, "folder", option="-o")
+    merged = merge_runs(run_dirs, out, suites_dir=suites_dir, shared_items=shared_items)
+    try:
+        summary = score_run(merged, suites_dir, baseline, resamples)
+    except BaseException:  # a bad baseline, say: no half-made comparison is left behind
+        shutil.rmtree(merged, ignore_errors=True)
+        raise
+    return ComparisonRun(merged, summary, register_run(merged))

@@ -122,11 +122,14 @@ def judge_run(run_dir: Path, config: RunConfig, echo: Any = print) -> JudgeStats
             work = Path(tempfile.mkdtemp(prefix=".judge-", dir=run_dir))
             try:
                 done = run_engine(
-                    spec, missing, config.model_copy(update={"backend": backend}), cache_path, work
+                    [(spec, missing)],
+                    config.model_copy(update={"backend": backend}),
+                    cache_path,
+                    work,
                 )
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-            engine_record = {**done.describe, "started": True}
+            engine_record = {**done.describe, **done.timings.get(spec.name, {}), "started": True}
             failed, stats.seconds = done.errors, done.seconds
         results = cache.get_many(keys)
     stats.failed = sum(1 for k in set(keys) if k not in results)

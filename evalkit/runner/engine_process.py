@@ -1,4 +1,6 @@
-"""Running one model's uncached requests in a worker process of its own.
+"""Running the uncached requests of one engine's models in a worker process of its own.
+
+An engine serves one model, or a base model and LoRA adapters on it (see `engine_groups`).
 
 The worker writes results to the generation cache as it goes, and the keys of requests that
 failed one by one (with the reason) to a file; its engine description and timings to another.
@@ -31,33 +33,43 @@ class EngineRun:
     seconds: float
     describe: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)  # request key → reason
+    # model name → its share: generate_seconds and worker_loop_seconds
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def _job_request(p: PlannedRequest) -> dict[str, Any]:
+def _job_request(model: str, p: PlannedRequest) -> dict[str, Any]:
     if p.generation is not None:
         return {
             "kind": "generate",
+            "model": model,
             "key": p.key,
             "prompt": prompt_to_json(p.generation.prompt),
             "sampling": p.generation.sampling.as_dict(),
+            "adapter": p.generation.adapter,
         }
     assert p.loglikelihood is not None
     return {
         "kind": "loglikelihood",
+        "model": model,
         "key": p.key,
         "prompt": prompt_to_json(p.loglikelihood.prompt),
         "continuation": p.loglikelihood.continuation,
+        "adapter": p.loglikelihood.adapter,
     }
 
 
 def run_engine(
-    model: ModelSpec,
-    missing: list[PlannedRequest],
+    work: list[tuple[ModelSpec, list[PlannedRequest]]],
     config: RunConfig,
     cache_path: Path,
     work_dir: Path,
 ) -> EngineRun:
-    """Run `missing` in a fresh worker process."""
+    """Run each model's missing requests in one fresh worker process: one model, or a base
+    model and adapters on it (the engine loads the base, the first model's path)."""
+    model = work[0][0].model_copy(update={"adapter": None})
+    adapters = [m.adapter for m, _ in work if m.adapter is not None]
+    missing = [p for _, requests in work for p in requests]
+    names = ", ".join(m.name for m, _ in work)
     job: dict[str, Any] = {
         "model": model.model_dump(mode="json"),
         "backend": config.backend,
@@ -65,10 +77,11 @@ def run_engine(
             "seed": config.seed,
             "base_url": config.base_url,
             "concurrency": config.concurrency,
+            "adapters": list(dict.fromkeys(adapters)),
         },
         "cache": str(cache_path),
         "chunk_size": config.chunk_size,
-        "requests": [_job_request(p) for p in missing],
+        "requests": [_job_request(m.name, p) for m, requests in work for p in requests],
         "describe_out": str(work_dir / f"{model.name}.engine.json"),
         "error_out": str(work_dir / f"{model.name}.error.txt"),
         "failed_out": str(work_dir / f"{model.name}.failed.json"),
@@ -85,12 +98,13 @@ def run_engine(
     if proc.returncode != 0:
         error_file = Path(job["error_out"])
         if error_file.is_file():  # evalkit's own error: the model as a whole cannot run
-            raise EvalkitError(f"model {model.name!r}: {error_file.read_text(encoding='utf-8')}")
+            who = f"model {names!r}" if len(work) == 1 else f"models {names}"
+            raise EvalkitError(f"{who}: {error_file.read_text(encoding='utf-8')}")
         reason = f"the engine process ended with exit code {proc.returncode} before answering"
         return EngineRun(
             seconds,
             {"engine": config.backend, "crashed": True},
             {p.key: reason for p in missing} | errors,
         )
-    describe_file = Path(job["describe_out"])
-    return EngineRun(seconds, json.loads(describe_file.read_text(encoding="utf-8")), errors)
+    describe = json.loads(Path(job["describe_out"]).read_text(encoding="utf-8"))
+    return EngineRun(seconds, describe, errors, describe.pop("models", {}))

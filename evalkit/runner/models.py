@@ -39,10 +39,16 @@ class ModelSpec(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$", description="Short name shown in reports.")
     path: str = Field(default="", description="Model folder (config.json, weights, tokenizer).")
+    adapter: str | None = Field(
+        default=None,
+        description="A LoRA adapter folder (PEFT) run on the model at path: the model is the "
+        "base with this adapter (see runner.adapters).",
+    )
     sweep: str | None = Field(
         default=None,
         description="Instead of path: a glob of checkpoint folders (relative to this file); "
-        "the config stands for each, ordered by training step (see runner.sweeps).",
+        "the config stands for each, ordered by training step (see runner.sweeps). With "
+        "path: a glob of LoRA adapter folders for the model at path.",
     )
     sweep_of: str | None = Field(
         default=None, description="Set by expansion: the sweep (config or glob) it belongs to."
@@ -80,9 +86,9 @@ class ModelSpec(BaseModel):
 
     @model_validator(mode="after")
     def _path_or_sweep(self) -> ModelSpec:
-        if self.sweep is not None and self.path:
-            raise ValueError("give path or sweep, not both")
-        if self.sweep is None and not self.path:
+        if self.sweep is not None and self.adapter is not None:
+            raise ValueError("give adapter or sweep, not both")
+        if not self.path and (self.sweep is None or self.adapter is not None):
             raise ValueError("path: required (or sweep: a glob of checkpoint folders)")
         return self
 
@@ -222,7 +228,7 @@ def _check_tokenizer(path: Path) -> None:
         raise bad(path, f"not a tokenizer the engines can load ({reason})") from None
 
 
-def _folder_model_name(path: Path) -> str:
+def folder_model_name(path: Path) -> str:
     """A model's short name from its folder's name: `my ckpt [2]` -> `my-ckpt-2`."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", path.name).strip("-.") or "model"
 
@@ -242,7 +248,8 @@ def read_model_config(config_path: Path, ref: str) -> ModelSpec:
 
 
 def resolve_model(ref: str, models_dir: Path, kind: ModelKind | None = None) -> ModelSpec:
-    """A model config by name, or a model folder by path."""
+    """A model config by name, or a model folder by path; a config's adapter checked against
+    its base."""
     if "\0" in ref:
         raise UsageError(f"model {ref!r}: contains a NUL character")
     config_path = models_dir / f"{ref}.yaml"
@@ -257,7 +264,16 @@ def resolve_model(ref: str, models_dir: Path, kind: ModelKind | None = None) -> 
         if not path.is_absolute():
             path = (config_path.parent / path).resolve()
         check_model_dir(path)
-        return spec.model_copy(update={"path": str(path)})
+        spec = spec.model_copy(update={"path": str(path)})
+        if spec.adapter is not None:
+            from evalkit.runner.adapters import check_adapter_fits, read_adapter_config
+
+            adapter = Path(spec.adapter)
+            adapter = adapter if adapter.is_absolute() else config_path.parent / adapter
+            read_adapter_config(adapter)
+            check_adapter_fits(adapter, path, f"{config_path}: adapter")
+            spec = spec.model_copy(update={"adapter": str(adapter.resolve())})
+        return spec
     path = Path(ref)
     if path.is_dir():
         check_model_dir(path)
@@ -268,7 +284,7 @@ def resolve_model(ref: str, models_dir: Path, kind: ModelKind | None = None) -> 
             )
         detected: ModelKind = "chat" if chat_template_of(path) else "base"
         return ModelSpec(
-            name=_folder_model_name(path), path=str(path.resolve()), kind=kind or detected
+            name=folder_model_name(path), path=str(path.resolve()), kind=kind or detected
         )
     known = sorted(p.stem for p in models_dir.glob("*.yaml")) if models_dir.is_dir() else []
     close = difflib.get_close_matches(ref, known, n=1)

@@ -47,7 +47,8 @@ def select_items(
     return items[: config.limit] if config.limit else items
 
 
-def _options(item: ItemBase) -> list[str]:
+def choice_options(item: ItemBase) -> list[str]:
+    """The options a choice item is scored over: MCQ letters or classification labels."""
     if isinstance(item, MCQItem):
         return item.letters
     if isinstance(item, ClassificationItem):
@@ -55,7 +56,7 @@ def _options(item: ItemBase) -> list[str]:
     return []
 
 
-def _continuation(version: SuiteVersion, item: ItemBase, option: str, prompt: Prompt) -> str:
+def option_continuation(version: SuiteVersion, item: ItemBase, option: str, prompt: Prompt) -> str:
     """The option as the answer would follow the prompt: the suite's target template for base
     prompts (" B" after "Answer:"), the bare option for chat (the assistant turn starts fresh)."""
     if prompt.format == "chat":
@@ -108,7 +109,7 @@ def plan_requests(
     for k, item in enumerate(items):
         prompt = prompts[k]
         assert prompt is not None
-        options = _options(item)
+        options = choice_options(item)
         generate = config.mcq_mode != "loglikelihood" or not options
         score = bool(options) and config.mcq_mode != "generate"
         if fitter is not None:
@@ -129,13 +130,18 @@ def plan_requests(
             )
             key = cache_key(fingerprint, engine, sampling.as_dict(), prompt.key())
             planned.append(
-                PlannedRequest(item.id, "generate", key, GenerationRequest(prompt, sampling))
+                PlannedRequest(
+                    item.id,
+                    "generate",
+                    key,
+                    GenerationRequest(prompt, sampling, model.adapter),
+                )
             )
         if score:
             for option in options:
-                continuation = _continuation(version, item, option, prompt)
+                continuation = option_continuation(version, item, option, prompt)
                 key = cache_key(fingerprint, engine, {"loglikelihood": continuation}, prompt.key())
-                request = LoglikelihoodRequest(prompt, continuation)
+                request = LoglikelihoodRequest(prompt, continuation, model.adapter)
                 planned.append(
                     PlannedRequest(
                         item.id, "loglikelihood", key, loglikelihood=request, option=option
@@ -158,8 +164,8 @@ def _fit(
     reserve = config.max_new_tokens if generate else 0
     if score:
         longest = max(
-            fitter.count.text(_continuation(version, item, option, prompt))
-            for option in _options(item)
+            fitter.count.text(option_continuation(version, item, option, prompt))
+            for option in choice_options(item)
         )
         reserve = max(reserve, longest)
     return fitter.fit(

@@ -16,13 +16,21 @@ from evalkit.backends.base import get_backend
 from evalkit.cache import GenerationCache
 from evalkit.errors import EvalkitError, ImmutableError, UsageError
 from evalkit.history.index import RUN_MARKER, run_status
+from evalkit.runner.adapters import fingerprint_record
 from evalkit.runner.config import RunConfig
+from evalkit.runner.engine_groups import check_adapters_supported, engine_groups
 from evalkit.runner.engine_process import run_engine
 from evalkit.runner.environment import environment_record
 from evalkit.runner.fitting import PromptFitter, make_fitter
 from evalkit.runner.generations import write_generations
-from evalkit.runner.models import ModelSpec, fingerprint_model
-from evalkit.runner.plan import Plan, plan_requests, select_items, template_record
+from evalkit.runner.models import ModelSpec
+from evalkit.runner.plan import (
+    Plan,
+    PlannedRequest,
+    plan_requests,
+    select_items,
+    template_record,
+)
 from evalkit.runner.sweeps import resolve_models
 from evalkit.scoring import check_settings
 from evalkit.scoring.run_folder import MANIFEST_FILE, SUBSET_FILE, generations_path
@@ -50,6 +58,7 @@ class ModelRunStats:
 
     fitted: int = 0  # items whose prompt was shortened to fit the context
     errors: int = 0  # items not answered: too long to fit, or their request failed
+    shared_engine: list[str] = field(default_factory=list)  # models that ran on its engine
 
     @property
     def tokens_per_second(self) -> float:
@@ -66,6 +75,8 @@ class ModelRunStats:
             text += f"; {self.fitted} prompts shortened to fit the context"
         if self.errors:
             text += f"; {self.errors} items not answered (see their error in the generations)"
+        if self.shared_engine:
+            text += f"; one engine with {', '.join(self.shared_engine)}"
         return text
 
 
@@ -157,6 +168,7 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
             f"two models share a name ({', '.join(names)}); give each a config in "
             f"{config.models_dir}/NAME.yaml"
         )
+    check_adapters_supported(models, config.backend)
     if config.dtype != "auto":
         models = [m.model_copy(update={"dtype": config.dtype}) for m in models]
     if config.judge.model is not None:  # a judge that cannot load fails before generation
@@ -194,6 +206,107 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
         raise
 
 
+@dataclass
+class _ModelWork:
+    """One model's part of a run: its fingerprints, plan, and what the cache lacks."""
+
+    model: ModelSpec
+    fingerprints: dict[str, str]
+    per_suite: list[tuple[SuiteVersion, list[ItemBase], Plan]]
+    missing: list[PlannedRequest]
+    stats: ModelRunStats
+    engine: dict[str, Any] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def planned(self) -> list[PlannedRequest]:
+        return [p for _, _, plan in self.per_suite for p in plan.requests]
+
+
+def _plan_work(
+    model: ModelSpec,
+    versions: list[SuiteVersion],
+    config: RunConfig,
+    cache: GenerationCache,
+    echo: Any,
+    subset: AnchorSubset | None,
+) -> _ModelWork:
+    adapter = Path(model.adapter) if model.adapter is not None else None
+    fingerprints = fingerprint_record(Path(model.path), adapter, cache.file_digest)
+    per_suite = plan_model(
+        model, fingerprints["fingerprint"], versions, config, cache, echo, subset
+    )
+    work = _ModelWork(model, fingerprints, per_suite, [], ModelRunStats())
+    planned = work.planned
+    cached = cache.get_many([p.key for p in planned])
+    work.missing = list({p.key: p for p in planned if p.key not in cached}.values())
+    work.stats.items = sum(len(items) for _, items, _ in per_suite)
+    work.stats.requests = len(planned)
+    work.stats.cached = len(planned) - len(work.missing)
+    work.engine = {"engine": config.backend, "started": False}
+    return work
+
+
+def _run_group(
+    group: list[_ModelWork], config: RunConfig, cache_path: Path, work_dir: Path
+) -> None:
+    """One engine for the group's models that have anything left to generate."""
+    todo = [w for w in group if w.missing]
+    if not todo:
+        return
+    done = run_engine([(w.model, w.missing) for w in todo], config, cache_path, work_dir)
+    load_seconds = done.describe.pop("load_seconds", 0.0)
+    names = [w.model.name for w in todo]
+    for w in todo:
+        w.failed = done.errors
+        w.engine = {**done.describe, "started": True}
+        if len(todo) > 1:  # a base model and LoRA adapters on one engine
+            w.engine["shared_by"] = names
+            w.stats.shared_engine = names
+        timing = done.timings.get(w.model.name, {})
+        w.stats.process_seconds = done.seconds
+        w.stats.load_seconds = load_seconds
+        w.stats.generate_seconds = timing.get("generate_seconds", 0.0)
+        w.stats.worker_loop_seconds = timing.get("worker_loop_seconds", 0.0)
+
+
+def _finish_work(
+    w: _ModelWork, config: RunConfig, cache: GenerationCache, run_dir: Path, echo: Any
+) -> dict[str, Any]:
+    """Write the model's generations and return its manifest record."""
+    model, stats = w.model, w.stats
+    results = cache.get_many([p.key for p in w.planned])
+    templates = {}
+    for version, items, plan in w.per_suite:
+        stats.errors += write_generations(
+            generations_path(run_dir, model.name, version.ref),
+            version,
+            items,
+            plan,
+            results,
+            w.failed,
+        )
+        stats.fitted += sum(1 for fit in plan.fits.values() if fit.prompt is not None)
+        template = template_record(model, version, items, config)
+        templates[version.ref] = template
+        echo(f"{model.name} × {version.ref}: prompt template sha256:{template['sha256'][:12]}")
+    stats.output_tokens = sum(
+        results[p.key]["output_tokens"]
+        for p in w.missing
+        if p.kind == "generate" and p.key in results
+    )
+    echo(stats.line(model.name))
+    return {
+        **model.model_dump(mode="json"),
+        "stage": model.stage,
+        "prompt_format": model.effective_prompt_format,
+        **w.fingerprints,
+        "engine": w.engine,
+        "templates": templates,
+        "stats": {**asdict(stats), "tokens_per_second": stats.tokens_per_second},
+    }
+
+
 def _run_models(
     config: RunConfig,
     versions: list[SuiteVersion],
@@ -207,62 +320,18 @@ def _run_models(
 ) -> RunResult:
     cache_path = Path(config.cache) if config.cache else run_dir / "cache.sqlite"
     result = RunResult(run_dir)
-    model_records = []
+    records: dict[str, dict[str, Any]] = {}
     with GenerationCache(cache_path) as cache:
-        for model in models:
-            fingerprint = fingerprint_model(Path(model.path), cache.file_digest)
-            stats = ModelRunStats()
-            per_suite = plan_model(model, fingerprint, versions, config, cache, echo, subset)
-            all_planned = [p for _, _, plan in per_suite for p in plan.requests]
-            stats.items = sum(len(items) for _, items, _ in per_suite)
-            stats.requests = len(all_planned)
-            cached = cache.get_many([p.key for p in all_planned])
-            missing = list({p.key: p for p in all_planned if p.key not in cached}.values())
-            stats.cached = stats.requests - len(missing)
-            engine: dict[str, Any] = {"engine": config.backend, "started": False}
-            failed: dict[str, str] = {}
-            if missing:
-                done = run_engine(model, missing, config, cache_path, work_dir)
-                engine, failed = done.describe, done.errors
-                stats.process_seconds = done.seconds
-                stats.load_seconds = engine.pop("load_seconds", 0.0)
-                stats.generate_seconds = engine.pop("generate_seconds", 0.0)
-                stats.worker_loop_seconds = engine.pop("worker_loop_seconds", 0.0)
-                engine["started"] = True
-            results = cache.get_many([p.key for p in all_planned])
-            templates = {}
-            for version, items, plan in per_suite:
-                stats.errors += write_generations(
-                    generations_path(run_dir, model.name, version.ref),
-                    version,
-                    items,
-                    plan,
-                    results,
-                    failed,
-                )
-                stats.fitted += sum(1 for fit in plan.fits.values() if fit.prompt is not None)
-                template = template_record(model, version, items, config)
-                templates[version.ref] = template
-                digest = template["sha256"][:12]
-                echo(f"{model.name} × {version.ref}: prompt template sha256:{digest}")
-            stats.output_tokens = sum(
-                results[p.key]["output_tokens"]
-                for p in missing
-                if p.kind == "generate" and p.key in results
-            )
-            result.stats[model.name] = stats
-            echo(stats.line(model.name))
-            model_records.append(
-                {
-                    **model.model_dump(mode="json"),
-                    "stage": model.stage,
-                    "prompt_format": model.effective_prompt_format,
-                    "fingerprint": fingerprint,
-                    "engine": engine,
-                    "templates": templates,
-                    "stats": {**asdict(stats), "tokens_per_second": stats.tokens_per_second},
-                }
-            )
+        for indices in engine_groups(models, config.backend):
+            group = [_plan_work(models[i], versions, config, cache, echo, subset) for i in indices]
+            if len(group) > 1:
+                names = ", ".join(w.model.name for w in group)
+                echo(f"one engine for {names} (LoRA adapters on {Path(models[indices[0]].path)})")
+            _run_group(group, config, cache_path, work_dir)
+            for w in group:
+                records[w.model.name] = _finish_work(w, config, cache, run_dir, echo)
+                result.stats[w.model.name] = w.stats
+    model_records = [records[m.name] for m in models]
     shutil.rmtree(work_dir)
     manifest = {
         "run_id": run_id,

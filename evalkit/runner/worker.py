@@ -1,10 +1,12 @@
-"""The per-model worker process: load one engine, run the uncached requests, write the cache.
+"""The per-engine worker process: load one engine, run the uncached requests, write the cache.
 
-Each model runs in a process of its own so that its memory is gone before the next model
-loads (vLLM cannot shut an engine down in-process). Results go to the generation cache after
-every chunk, so a killed run resumes where it stopped. One failing request never ends the
-run: a failing engine call is split until the failing requests are alone, each is retried
-once, and what still fails is written with its reason to the job's `failed_out` file.
+Each engine runs in a process of its own so that its memory is gone before the next one
+loads (vLLM cannot shut an engine down in-process). An engine serves one model, or a base
+model and LoRA adapters on it: then the models' requests run one model after another.
+Results go to the generation cache after every chunk, so a killed run resumes where it
+stopped. One failing request never ends the run: a failing engine call is split until the
+failing requests are alone, each is retried once, and what still fails is written with its
+reason to the job's `failed_out` file.
 
 Run as `python -m evalkit.runner.worker JOB.json`; the `__main__` guard matters because engines
 spawn their own worker processes.
@@ -51,11 +53,15 @@ def prompt_from_json(data: dict[str, Any]) -> Prompt:
 
 def _generation_request(row: dict[str, Any]) -> GenerationRequest:
     sampling = {**row["sampling"], "stop": tuple(row["sampling"]["stop"])}
-    return GenerationRequest(prompt_from_json(row["prompt"]), Sampling(**sampling))
+    return GenerationRequest(
+        prompt_from_json(row["prompt"]), Sampling(**sampling), row.get("adapter")
+    )
 
 
 def _loglikelihood_request(row: dict[str, Any]) -> LoglikelihoodRequest:
-    return LoglikelihoodRequest(prompt_from_json(row["prompt"]), row["continuation"])
+    return LoglikelihoodRequest(
+        prompt_from_json(row["prompt"]), row["continuation"], row.get("adapter")
+    )
 
 
 # Single requests failing one after another with no success between: the engine itself is
@@ -154,36 +160,42 @@ def run_job(job: dict[str, Any]) -> None:
     model = ModelSpec.model_validate(job["model"])
     os.environ.update(model.env)  # before any engine import reads it
     began = time.perf_counter()
-    engine = get_backend(job["backend"])(model, BackendOptions(**job["options"]))
+    options = {**job["options"], "adapters": tuple(job["options"].get("adapters", ()))}
+    engine = get_backend(job["backend"])(model, BackendOptions(**options))
     load_seconds = time.perf_counter() - began
-    began = time.perf_counter()
-    generate = [r for r in job["requests"] if r["kind"] == "generate"]
-    score = [r for r in job["requests"] if r["kind"] == "loglikelihood"]
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for row in job["requests"]:
+        by_model.setdefault(row.get("model", model.name), []).append(row)
     size = job["chunk_size"]
     failures = _Failures()
+    timings: dict[str, dict[str, float]] = {}
     try:
-        with (
-            GenerationCache(job["cache"]) as cache,
-            tqdm(
-                total=len(generate) + len(score), desc=model.name, unit="req", file=sys.stderr
-            ) as bar,
-        ):
-            engine_seconds = _run_chunks(
-                generate, _generation_request, engine.generate, cache, bar, size, failures
-            ) + _run_chunks(
-                score, _loglikelihood_request, engine.loglikelihood, cache, bar, size, failures
-            )
+        with GenerationCache(job["cache"]) as cache:
+            for name, rows in by_model.items():
+                began = time.perf_counter()
+                generate = [r for r in rows if r["kind"] == "generate"]
+                score = [r for r in rows if r["kind"] == "loglikelihood"]
+                with tqdm(total=len(rows), desc=name, unit="req", file=sys.stderr) as bar:
+                    engine_seconds = _run_chunks(
+                        generate, _generation_request, engine.generate, cache, bar, size, failures
+                    ) + _run_chunks(
+                        score,
+                        _loglikelihood_request,
+                        engine.loglikelihood,
+                        cache,
+                        bar,
+                        size,
+                        failures,
+                    )
+                timings[name] = {
+                    "generate_seconds": engine_seconds,  # inside the engine's calls only
+                    # plus request decoding and cache writes:
+                    "worker_loop_seconds": time.perf_counter() - began,
+                }
     finally:
         Path(job["failed_out"]).write_text(json.dumps(failures.by_key), encoding="utf-8")
-    timing = {
-        "load_seconds": load_seconds,
-        "generate_seconds": engine_seconds,  # inside the engine's calls only
-        # plus request decoding and cache writes:
-        "worker_loop_seconds": time.perf_counter() - began,
-    }
-    Path(job["describe_out"]).write_text(
-        json.dumps({**engine.describe(), **timing}, indent=2), encoding="utf-8"
-    )
+    described = {**engine.describe(), "load_seconds": load_seconds, "models": timings}
+    Path(job["describe_out"]).write_text(json.dumps(described, indent=2), encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

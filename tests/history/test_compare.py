@@ -138,3 +138,19 @@ def test_bad_runs_are_one_line_and_nothing_is_written(
     assert code != 0 and message in output, output
     assert len(output.strip().splitlines()) == 1
     assert sorted(p.name for p in reports.iterdir()) == before
+
+
+def test_report_of_several_runs_is_their_comparison(world: tuple[PlantedSuite, Path]) -> None:
+    _, reports = world
+    result = CliRunner().invoke(cli, ["report", "--runs-dir", str(reports), "run-a", "run-b"])
+    assert result.exit_code == 0, result.output
+    merged = reports / "compare-run-a-run-b"
+    summary = json.loads((merged / "summary.json").read_text(encoding="utf-8"))
+    assert [m["name"] for m in summary["models"]] == ["base", "sft", "chat"]
+    assert (merged / "report.html").is_file() and str(merged / "report.html") in result.output
+    # one run by id: its own report rebuilt in place, no comparison
+    result = CliRunner().invoke(cli, ["report", "--runs-dir", str(reports), "run-a"])
+    assert result.exit_code == 0, result.output
+    assert (reports / "run-a" / "report.html").is_file()
+    result = CliRunner().invoke(cli, ["report", "--runs-dir", str(reports), "run-a", "-o", "x"])
+    assert result.exit_code != 0 and "-o is for several runs" in result.output

@@ -95,9 +95,20 @@ def test_what_cannot_be_ordered_is_refused(
         resolve_models(pattern, tmp_path / "models")
 
 
-def test_a_sweep_config_must_not_also_name_a_path(tmp_path: Path) -> None:
+def test_a_sweep_config_with_a_path_sweeps_adapters_only(tmp_path: Path) -> None:
     models = tmp_path / "models"
     models.mkdir()
-    (models / "sft.yaml").write_text("sweep: ck/*\npath: ck/x\nkind: base\n", encoding="utf-8")
-    with pytest.raises(Exception, match="path or sweep, not both"):
+    _checkpoint(models / "base")
+    _checkpoint(models / "ck" / "checkpoint-1")
+    (models / "sft.yaml").write_text("sweep: ck/*\npath: base\nkind: base\n", encoding="utf-8")
+    with pytest.raises(NotFoundError, match="not a LoRA adapter folder"):
+        resolve_models("sft", models)
+
+
+def test_a_sweep_config_without_a_path_refuses_adapters(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    (models / "ck" / "checkpoint-1").mkdir(parents=True)
+    (models / "ck" / "checkpoint-1" / "adapter_config.json").write_text("{}", encoding="utf-8")
+    (models / "sft.yaml").write_text("sweep: ck/*\nkind: base\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="is a LoRA adapter; give its base model as path:"):
         resolve_models("sft", models)
