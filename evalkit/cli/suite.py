@@ -363,18 +363,34 @@ def diff(ctx: click.Context, old_ref: str, new_ref: str, as_json: bool) -> None:
 
 @suite.command()
 @click.argument("ref")
+@click.argument("target", required=False, type=click.Path(path_type=Path), metavar="[DIR]")
 @click.option(
+    "--to",
     "--format",
     "fmt",
     type=click.Choice(EXPORT_FORMATS),
     default="jsonl",
     show_default=True,
-    help="jsonl, parquet, hf (datasets.Dataset folder) or draft (suite.yaml + items.jsonl).",
+    help="jsonl, parquet, hf (datasets.Dataset folder), draft (suite.yaml + items.jsonl), "
+    "lm-eval (task folder for --include_path) or inspect (Inspect AI task file).",
 )
-@click.option("--out", "-o", type=click.Path(path_type=Path), required=True)
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Where to write (or DIR).")
 @click.pass_context
-def export(ctx: click.Context, ref: str, fmt: Any, out: Path) -> None:
-    """Export a published version (REF: NAME or NAME@VERSION)."""
+def export(ctx: click.Context, ref: str, target: Path | None, fmt: Any, out: Path | None) -> None:
+    """Export a published version (REF: NAME or NAME@VERSION) to DIR (or --out).
+
+    lm-eval and inspect exports send evalkit's own prompts; a README.md beside them lists
+    what the other harness does differently.
+    """
+    if (target is None) == (out is None):
+        raise click.UsageError("give where to write: DIR or --out, once")
+    out = target or out
+    assert out is not None
+    if Path(ref).is_dir():
+        raise click.UsageError(
+            f"{ref} is a folder (a draft?): only published versions are exported; "
+            f"publish it first (evalkit suite publish {ref})"
+        )
     check_output(out, output_kind(fmt), exists_error=ImmutableError)
     version: SuiteVersion = _store(ctx).load(ref)
     export_version(version, fmt, out)

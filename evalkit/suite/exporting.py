@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from evalkit.suite.draft import write_draft, write_items_jsonl
 from evalkit.suite.items import ItemBase
 from evalkit.suite.store import SuiteVersion
 
-ExportFormat = Literal["jsonl", "parquet", "hf", "draft"]
+ExportFormat = Literal["jsonl", "parquet", "hf", "draft", "lm-eval", "inspect"]
 EXPORT_FORMATS: tuple[str, ...] = ExportFormat.__args__  # type: ignore[attr-defined]
 
 # Arrow needs one type per column; these vary in shape from item to item (extraction fields
@@ -41,9 +42,49 @@ def _dataset(version: SuiteVersion) -> Any:
     return Dataset.from_list([{c: row.get(c) for c in columns} for row in rows])
 
 
+def _jsonl(version: SuiteVersion, out: Path) -> None:
+    write_items_jsonl(out, version.items)
+
+
+def _parquet(version: SuiteVersion, out: Path) -> None:
+    _dataset(version).to_parquet(str(out))
+
+
+def _hf(version: SuiteVersion, out: Path) -> None:
+    _dataset(version).save_to_disk(str(out))
+
+
+def _draft(version: SuiteVersion, out: Path) -> None:
+    write_draft(out, version.spec, version.items)
+
+
+def _lm_eval(version: SuiteVersion, out: Path) -> None:
+    from evalkit.interop.lm_eval_tasks import export_lm_eval
+
+    export_lm_eval(version, out)
+
+
+def _inspect(version: SuiteVersion, out: Path) -> None:
+    from evalkit.interop.inspect_tasks import export_inspect
+
+    export_inspect(version, out)
+
+
+# format -> writer of `out` (a file, or a folder it creates)
+WRITERS: dict[str, Callable[[SuiteVersion, Path], None]] = {
+    "jsonl": _jsonl,
+    "parquet": _parquet,
+    "hf": _hf,
+    "draft": _draft,
+    "lm-eval": _lm_eval,
+    "inspect": _inspect,
+}
+FOLDER_FORMATS = ("hf", "draft", "lm-eval", "inspect")
+
+
 def output_kind(fmt: ExportFormat) -> Literal["file", "folder"]:
     """Whether a format is written as one file or as a folder."""
-    return "folder" if fmt in ("hf", "draft") else "file"
+    return "folder" if fmt in FOLDER_FORMATS else "file"
 
 
 def export_version(version: SuiteVersion, fmt: ExportFormat, out: Path) -> Path:
@@ -51,14 +92,5 @@ def export_version(version: SuiteVersion, fmt: ExportFormat, out: Path) -> Path:
     folder, and a failed export leaves nothing at `out`."""
     check_output(out, output_kind(fmt), exists_error=ImmutableError)
     with atomic_output(out) as staging:
-        if fmt == "jsonl":
-            write_items_jsonl(staging, version.items)
-        elif fmt == "parquet":
-            _dataset(version).to_parquet(str(staging))
-        elif fmt == "hf":
-            _dataset(version).save_to_disk(str(staging))
-        elif fmt == "draft":
-            write_draft(staging, version.spec, version.items)
-        else:  # pragma: no cover - guarded by the CLI's choice list
-            raise ValueError(f"unknown export format {fmt!r}")
+        WRITERS[fmt](version, staging)
     return out

@@ -77,7 +77,7 @@ def test_import_out(world: World, case: str) -> None:
     ("fmt", "case"),
     [
         *((fmt, case) for fmt in ("jsonl", "parquet") for case in FILE_OUTPUT),
-        *((fmt, case) for fmt in ("hf", "draft") for case in FOLDER_OUTPUT),
+        *((fmt, case) for fmt in ("hf", "draft", "lm-eval", "inspect") for case in FOLDER_OUTPUT),
     ],
 )
 def test_export_out(world: World, fmt: str, case: str) -> None:

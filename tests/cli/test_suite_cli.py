@@ -95,7 +95,11 @@ def test_show_tells_the_smallest_difference_the_suite_can_resolve() -> None:
         (["show", "Mini"], 2, "error: bad suite reference 'Mini'"),
         (["show", "mini@7"], 2, "error: bad version '7' in 'mini@7': versions are v1, v2, ..."),
         (["validate", "no/such/path"], 1, "error: no/such/path: no such file or folder"),
-        (["export", "mini", "--format", "xml", "--out", "x"], 2, "Invalid value for '--format'"),
+        (
+            ["export", "mini", "--format", "xml", "--out", "x"],
+            2,
+            "Invalid value for '--to' / '--format'",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(
