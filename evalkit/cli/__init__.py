@@ -19,6 +19,7 @@ from evalkit.cli.run import run
 from evalkit.cli.runs import runs
 from evalkit.cli.score import score
 from evalkit.cli.suite import suite
+from evalkit.cli.tokens import tokens
 from evalkit.errors import EvalkitError, ProblemsFound
 
 
@@ -49,6 +50,7 @@ def cli() -> None:
 
 suite.add_command(analyze)
 suite.add_command(subset)
+suite.add_command(tokens)
 cli.add_command(suite)
 cli.add_command(run)
 cli.add_command(runs)

@@ -19,6 +19,7 @@ from evalkit.report.judging import (
     score_distributions,
     unvalidated,
 )
+from evalkit.report.tokenizers import tokenizer_tables
 from evalkit.scoring.run_folder import load_run, read_results
 from evalkit.suite.store import SuiteVersion
 
@@ -210,4 +211,5 @@ def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str
         "unvalidated": unvalidated(summary),
         "judge_scores": score_distributions(rows, versions) if verdicts else {},
         "item_health": item_health(run_dir, versions, rows),
+        "tokenizers": tokenizer_tables(manifest, versions),
     }

@@ -107,16 +107,30 @@ class SuiteSpec(_Strict):
     coverage: CoverageGoals | None = Field(
         default=None, description="Targets for how thinly a slice of the suite may be covered."
     )
+    glossary: list[str] | None = Field(
+        default=None,
+        description="The domain's key terms (法定代表人, consideration...): what "
+        "`evalkit suite tokens` checks each tokenizer splits into pieces.",
+    )
 
     @model_serializer(mode="wrap")
     def _without_unset_additions(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Added after suites were first published: left out while unset (see TaskConfig).
         data = handler(self)
         if isinstance(data, dict):
-            for key in ("rubric", "coverage"):
+            for key in ("rubric", "coverage", "glossary"):
                 if data.get(key) is None:
                     data.pop(key, None)
         return data
+
+    @field_validator("glossary")
+    @classmethod
+    def _glossary_clean(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        if not v or any(not t.strip() or t != t.strip() for t in v) or len(set(v)) != len(v):
+            raise ValueError("glossary terms must be distinct, non-blank and unpadded")
+        return v
 
     @property
     def effective_rubric(self) -> Rubric:
