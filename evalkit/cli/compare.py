@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,32 +12,44 @@ if TYPE_CHECKING:
     from evalkit.history.compare import ComparisonRun
 
 
+def comparison_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a comparison of stored runs (`compare`, and `report` of several)."""
+    options = [
+        click.option(
+            "--runs-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("reports"),
+            show_default=True,
+            help="Where run ids are looked up, and where the comparison run is written.",
+        ),
+        click.option(
+            "-o",
+            "--out",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="The comparison run folder (default: RUNS_DIR/compare-RUN_A-RUN_B).",
+        ),
+        click.option(
+            "--baseline", help="Model the others are compared with (default: the first base)."
+        ),
+        click.option(
+            "--shared-items",
+            is_flag=True,
+            help="Compare runs of different versions of a suite on the items the versions share.",
+        ),
+        click.option(
+            "--suites-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Where the suites are published (default: as the first run recorded).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.argument("run_refs", nargs=-1, required=True, metavar="RUN_A RUN_B [RUN...]")
-@click.option(
-    "--runs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Where run ids are looked up, and where the comparison run is written.",
-)
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The comparison run folder (default: RUNS_DIR/compare-RUN_A-RUN_B).",
-)
-@click.option("--baseline", help="Model the others are compared with (default: the first base).")
-@click.option(
-    "--shared-items",
-    is_flag=True,
-    help="Compare runs of different versions of a suite on the items the versions share.",
-)
-@click.option(
-    "--suites-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the suites are published (default: as the first run recorded).",
-)
+@comparison_options
 @click.option("--resamples", type=click.IntRange(100, 100_000), default=1000, show_default=True)
 def compare(
     run_refs: tuple[str, ...],

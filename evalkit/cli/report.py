@@ -7,40 +7,21 @@ from pathlib import Path
 
 import click
 
+from evalkit.cli.compare import compare, comparison_options
+
 
 @click.command()
 @click.argument("run_refs", nargs=-1, required=True, metavar="RUN [RUN...]")
-@click.option(
-    "--suites-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the run's suites are published (default: as recorded in the run).",
-)
-@click.option(
-    "--runs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="With several runs: where run ids are looked up and the comparison is written.",
-)
-@click.option(
-    "-o",
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="With several runs: the comparison run folder (default: RUNS_DIR/compare-A-B).",
-)
-@click.option("--baseline", help="With several runs: the model the others are compared with.")
-@click.option(
-    "--shared-items",
-    is_flag=True,
-    help="With several runs of different suite versions: compare the items they share.",
-)
+@comparison_options
+@click.pass_context
 def report(
+    ctx: click.Context,
     run_refs: tuple[str, ...],
-    suites_dir: Path | None,
     runs_dir: Path,
     out: Path | None,
     baseline: str | None,
     shared_items: bool,
+    suites_dir: Path | None,
 ) -> None:
     """One RUN (a folder, or a run id in --runs-dir): write report.html, summary.csv and
     summary.md into it from its results; nothing is generated or re-scored.
@@ -49,19 +30,17 @@ def report(
     statistics of a single run — the comparison run `evalkit compare` writes (no engine
     starts; runs of other suite versions or generation settings are refused).
     """
-    if len(run_refs) > 1:
-        from evalkit.cli.compare import echo_comparison
-        from evalkit.history.compare import compare_runs
-
-        compared = compare_runs(
-            list(run_refs),
-            runs_dir,
+    if len(run_refs) > 1:  # several runs: their comparison run, and its report
+        ctx.invoke(
+            compare,
+            run_refs=run_refs,
+            runs_dir=runs_dir,
             out=out,
             baseline=baseline,
             shared_items=shared_items,
             suites_dir=suites_dir,
+            resamples=1000,
         )
-        echo_comparison(compared, suites_dir)
         return
     for option, value in (("-o", out), ("--baseline", baseline), ("--shared-items", shared_items)):
         if value:

@@ -27,6 +27,7 @@ from evalkit.demo.ratings import stamp_ratings
 from evalkit.demo.train import SCHEDULES
 from evalkit.errors import UsageError
 
+PROMPT_VARIANTS = 2  # the suites' own prompts and one rewording with MCQ options rotated
 MAX_NEW_TOKENS = 48  # the longest gold answer (a JSON object) is about 20 tokens
 JUDGE_TOKENS = 256  # a judge's JSON for three criteria, reasons capped to fit (judging.schemas)
 DEMO_SUITES = (DOMAIN_SUITE, GENERAL_SUITE, WRITING_SUITE)
@@ -81,6 +82,7 @@ def run_models(
     from evalkit.judging.run import judge_run
     from evalkit.runner.config import RunConfig
     from evalkit.runner.run import execute_run
+    from evalkit.sensitivity.config import PromptVariantsConfig
 
     run_id = options.run_id or "demo-" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     config = RunConfig(
@@ -92,6 +94,7 @@ def run_models(
         out=str(options.out),
         cache=str(options.cache),
         run_id=run_id,
+        prompts=PromptVariantsConfig(variants=PROMPT_VARIANTS),
         judge=JudgeConfig(
             model=JUDGE_NAME if judged else None, mode="both", max_new_tokens=JUDGE_TOKENS
         ),

@@ -21,6 +21,7 @@ from evalkit.report.judging import (
 )
 from evalkit.report.tokenizers import tokenizer_tables
 from evalkit.scoring.run_folder import load_run, read_results
+from evalkit.sensitivity.scores import read_sensitivity
 from evalkit.suite.store import SuiteVersion
 
 # An item counts as right when its score reaches this (binary metrics are 0/1; F1-like
@@ -212,4 +213,5 @@ def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str
         "judge_scores": score_distributions(rows, versions) if verdicts else {},
         "item_health": item_health(run_dir, versions, rows),
         "tokenizers": tokenizer_tables(manifest, versions),
+        "sensitivity": read_sensitivity(run_dir),
     }

@@ -16,6 +16,7 @@ from evalkit.history.gate_config import StoredGateConfig
 from evalkit.judging.config import JudgeConfig
 from evalkit.overrides import compose_config, keys_help
 from evalkit.scoring.config import ScoringConfig
+from evalkit.sensitivity.config import PromptVariantsConfig
 
 
 class RunConfig(ScoringConfig):
@@ -82,6 +83,11 @@ class RunConfig(ScoringConfig):
         default_factory=StoredGateConfig,
         description="Gate against a stored run: gate.baseline_run=RUN or gate.baseline=TAG "
         "(with gate.model=NAME); fails beyond fail_on_regression (default 0). See docs/history.md.",
+    )
+    prompts: PromptVariantsConfig = Field(
+        default_factory=PromptVariantsConfig,
+        description="Prompt sensitivity: prompts.variants=K runs every item under K wordings "
+        "and MCQ option orders (see docs/scoring.md).",
     )
     judge: JudgeConfig = Field(
         default_factory=JudgeConfig,

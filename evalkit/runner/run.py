@@ -34,6 +34,14 @@ from evalkit.runner.plan import (
 from evalkit.runner.sweeps import resolve_models
 from evalkit.scoring import check_settings
 from evalkit.scoring.run_folder import MANIFEST_FILE, SUBSET_FILE, generations_path
+from evalkit.sensitivity.scores import (
+    VariantPlan,
+    model_variant_scores,
+    plan_variants,
+    sensitivity_summary,
+    write_sensitivity,
+)
+from evalkit.sensitivity.variants import check_variants
 from evalkit.suite.items import ItemBase
 from evalkit.suite.store import SuiteStore, SuiteVersion
 
@@ -169,6 +177,8 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
             f"{config.models_dir}/NAME.yaml"
         )
     check_adapters_supported(models, config.backend)
+    if config.prompts.variants > 1:
+        check_variants(versions, config.prompts.variants, "prompts.variants")
     if config.dtype != "auto":
         models = [m.model_copy(update={"dtype": config.dtype}) for m in models]
     if config.judge.model is not None:  # a judge that cannot load fails before generation
@@ -217,10 +227,12 @@ class _ModelWork:
     stats: ModelRunStats
     engine: dict[str, Any] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    variants: list[VariantPlan] = field(default_factory=list)  # prompts.variants > 1
 
     @property
     def planned(self) -> list[PlannedRequest]:
-        return [p for _, _, plan in self.per_suite for p in plan.requests]
+        own = [p for _, _, plan in self.per_suite for p in plan.requests]
+        return own + [p for v in self.variants for p in v.plan.requests]
 
 
 def _plan_work(
@@ -237,6 +249,8 @@ def _plan_work(
         model, fingerprints["fingerprint"], versions, config, cache, echo, subset
     )
     work = _ModelWork(model, fingerprints, per_suite, [], ModelRunStats())
+    if config.prompts.variants > 1:
+        work.variants = plan_variants(model, fingerprints["fingerprint"], config, per_suite)
     planned = work.planned
     cached = cache.get_many([p.key for p in planned])
     work.missing = list({p.key: p for p in planned if p.key not in cached}.values())
@@ -321,6 +335,7 @@ def _run_models(
     cache_path = Path(config.cache) if config.cache else run_dir / "cache.sqlite"
     result = RunResult(run_dir)
     records: dict[str, dict[str, Any]] = {}
+    variant_scores = {}
     with GenerationCache(cache_path) as cache:
         for indices in engine_groups(models, config.backend):
             group = [_plan_work(models[i], versions, config, cache, echo, subset) for i in indices]
@@ -331,6 +346,13 @@ def _run_models(
             for w in group:
                 records[w.model.name] = _finish_work(w, config, cache, run_dir, echo)
                 result.stats[w.model.name] = w.stats
+                if w.variants:
+                    variant_scores[w.model.name] = model_variant_scores(
+                        w.per_suite, w.variants, cache, config
+                    )
+    if variant_scores:
+        k = config.prompts.variants
+        write_sensitivity(run_dir, sensitivity_summary(variant_scores, versions, k))
     model_records = [records[m.name] for m in models]
     shutil.rmtree(work_dir)
     manifest = {

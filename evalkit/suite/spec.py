@@ -65,6 +65,11 @@ class TaskConfig(_Strict):
         default_factory=lambda: ["\n\n"], description="Stop sequences for base completions."
     )
     metrics: list[str] = Field(min_length=1, description="Default metrics for this task.")
+    instruction_variants: list[str] | None = Field(
+        default=None,
+        description="Other wordings of the instruction, for prompt sensitivity "
+        "(prompts.variants=K); default: evalkit's built-in ones.",
+    )
     truncate_from: Literal["start", "end"] | None = Field(
         default=None,
         description="When an item does not fit the model's context even without few-shot "
@@ -77,8 +82,10 @@ class TaskConfig(_Strict):
         # Fields added after suites were first published are left out while unset, so that a
         # spec dumps (and so hashes) exactly as it did before they existed.
         data = handler(self)
-        if isinstance(data, dict) and data.get("truncate_from") is None:
-            data.pop("truncate_from", None)
+        if isinstance(data, dict):
+            for key in ("truncate_from", "instruction_variants"):
+                if data.get(key) is None:
+                    data.pop(key, None)
         return data
 
     @field_validator("instruction", "prompt", "target", "chat", "system")
@@ -86,6 +93,13 @@ class TaskConfig(_Strict):
     def _template_parses(cls, v: str | None) -> str | None:
         if v is not None:
             check_template(v)
+        return v
+
+    @field_validator("instruction_variants")
+    @classmethod
+    def _variants_parse(cls, v: list[str] | None) -> list[str] | None:
+        for wording in v or []:
+            check_template(wording)
         return v
 
 

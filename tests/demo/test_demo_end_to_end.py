@@ -56,7 +56,14 @@ def test_demo_trains_runs_and_shows_the_designed_differences(tmp_path: Path) -> 
         r["suite"] for r in summary["by_suite"] if r["model"] == "base"
     }
     assert sweep["pick"] is not None and "general suite" in sweep["rule"]
-    assert 'id="trend"' in report.read_text(encoding="utf-8")
+    page = report.read_text(encoding="utf-8")
+    assert 'id="trend"' in page
+    # every model under 2 prompt variants, and the tokenizer table of the domain suites
+    sensitivity = json.loads((tmp_path / "reports" / "first" / "sensitivity.json").read_text())
+    assert sensitivity["variants"] == 2
+    suites = {ref.split("@")[0]: s for ref, s in sensitivity["suites"].items()}
+    assert set(suites[law]["models"]) == {r["model"] for r in summary["by_suite"]}
+    assert 'id="sensitivity"' in page and 'id="tokenizers"' in page
     sft = ("base-sft", "chat-sft", *(c["name"] for c in sweep["checkpoints"]))
     roles = {(s["model"], s["role"]) for s in summary["starting_points"]}
     assert roles == {(m, r) for m in sft for r in ("domain", "general")}
