@@ -14,6 +14,7 @@ from evalkit.cli.compare import compare
 from evalkit.cli.contamination import contamination
 from evalkit.cli.demo import demo
 from evalkit.cli.judge import judge
+from evalkit.cli.plan import plan
 from evalkit.cli.report import report
 from evalkit.cli.run import run
 from evalkit.cli.runs import runs
@@ -61,6 +62,7 @@ cli.add_command(contamination)
 cli.add_command(report)
 cli.add_command(app)
 cli.add_command(demo)
+cli.add_command(plan)
 
 
 def main() -> None:
