@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +85,12 @@ class VLLMBackend:
             for i, path in enumerate(options.adapters, start=1)
         }
         self._lm_head_adapters = _lm_head_adapters(options.adapters)
+        if not _on_cpu():
+            import torch
+
+            warning = memory_warning(model, torch.cuda.mem_get_info()[1])
+            if warning is not None:
+                print(warning, file=sys.stderr)
         try:
             self.llm = vllm.LLM(**engine_args)
         except (ValueError, RuntimeError, OSError) as e:
@@ -220,6 +227,31 @@ def _lora_args(adapters: tuple[str, ...]) -> dict[str, Any]:
 
     ranks = [read_adapter_config(Path(a)).r for a in adapters]
     return {"enable_lora": True, "max_lora_rank": vllm_lora_rank(ranks), "max_loras": 1}
+
+
+def memory_warning(model: ModelSpec, gpu_bytes: int) -> str | None:
+    """A warning line when the memory plan (`evalkit plan memory`) says the model and one
+    sequence of its context cannot fit the GPUs its engine gets; None when it fits or the
+    plan cannot tell (no config.json, an architecture it does not know)."""
+    from evalkit.planning.verdict import inference_fits
+
+    config = Path(model.path) / "config.json"
+    if not config.is_file():
+        return None
+    engine = model.engine
+    gpus = int(engine.get("tensor_parallel_size", 1)) * int(engine.get("pipeline_parallel_size", 1))
+    try:
+        fits, message = inference_fits(
+            config,
+            gpu_bytes,
+            model.dtype,
+            engine.get("max_model_len"),
+            gpus,
+            float(engine.get("gpu_memory_utilization", 0.9)),
+        )
+    except (EvalkitError, ValueError):
+        return None
+    return None if fits else f"warning: {model.name} may not fit: {message}"
 
 
 def _lm_head_adapters(adapters: tuple[str, ...]) -> set[str]:
