@@ -50,6 +50,7 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
     from evalkit.runner.run import check_answered, execute_run
     from evalkit.scoring import check_gate, score_run
     from evalkit.scoring.gate import RegressionFound
+    from evalkit.sensitivity.scores import read_sensitivity, sensitivity_lines
 
     config = compose_run_config(list(overrides), config_file)
     check_outputs(config)
@@ -68,6 +69,8 @@ def run(overrides: tuple[str, ...], config_file: Path | None) -> None:
         config.scoring_only(),
     )
     print_summary(summary)
+    for line in sensitivity_lines(read_sensitivity(result.run_dir)):
+        click.echo(line)
     registered = register_run(result.run_dir)
     if registered is not None:
         click.echo(registered, err=True)

@@ -172,3 +172,26 @@ def read_sensitivity(run_dir: Path) -> dict[str, Any] | None:
 
     summary: dict[str, Any] = read_json(path, "prompt sensitivity")
     return summary
+
+
+def sensitivity_lines(summary: dict[str, Any] | None) -> list[str]:
+    """The terminal's account of a sensitivity summary: per suite, each model's range."""
+    if not summary:
+        return []
+    lines = [f"prompt sensitivity over {summary['variants']} prompt variants (min-max, sd):"]
+    for suite, s in summary["suites"].items():
+        for name, m in s["models"].items():
+            if m["min"] is None:
+                continue
+            robust = m["robust_accuracy"]
+            tail = (
+                f"; robust accuracy {robust:.3f} of {m['choice_accuracy']:.3f}"
+                if robust is not None and m["choice_accuracy"] is not None
+                else ""
+            )
+            sd = f", sd {m['sd']:.3f}" if m["sd"] is not None else ""
+            lines.append(f"  {name:<16} {suite:<18} {m['min']:.3f}-{m['max']:.3f}{sd}{tail}")
+        if s["flips"]:
+            pairs = ", ".join(f"{a}/{b}" for a, b in s["flips"])
+            lines.append(f"  {suite}: ranking flips across variants: {pairs}")
+    return lines

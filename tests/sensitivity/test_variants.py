@@ -20,6 +20,7 @@ from evalkit.sensitivity.scores import (
     _suite_summary,
     model_variant_scores,
     plan_variants,
+    sensitivity_lines,
     sensitivity_summary,
 )
 from evalkit.sensitivity.variants import check_variants, variant_version
@@ -119,3 +120,19 @@ def test_spread_robust_accuracy_and_flips_by_hand() -> None:
     assert a["sd"] == pytest.approx((1 / 3) / 2**0.5)  # two values: |difference| / sqrt 2
     assert a["robust_accuracy"] == 0.5 and b["robust_accuracy"] == 0.5
     assert summary["flips"] == [["a", "b"]]  # a leads under variant 0, b under variant 1
+    lines = sensitivity_lines({"variants": 2, "suites": {"s@v1": summary}})
+    assert lines[0] == "prompt sensitivity over 2 prompt variants (min-max, sd):"
+    assert lines[1].split() == [
+        "a",
+        "s@v1",
+        "0.500-0.833,",
+        "sd",
+        "0.236;",
+        "robust",
+        "accuracy",
+        "0.500",
+        "of",
+        "1.000",
+    ]
+    assert lines[-1] == "  s@v1: ranking flips across variants: a/b"
+    assert sensitivity_lines(None) == []
