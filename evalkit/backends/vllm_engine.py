@@ -180,9 +180,10 @@ class VLLMBackend:
         params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
         prompts = [TokensPrompt(prompt_token_ids=ids) for ids, _ in splits]
         loras = [self._lora(r.adapter) for r in requests]
-        for adapter in {r.adapter for r in requests} & self._lm_head_adapters:
+        refused = sorted({r.adapter for r in requests if r.adapter} & self._lm_head_adapters)
+        if refused:
             raise UsageError(
-                f"adapter {adapter} changes lm_head, which vLLM leaves out of prompt "
+                f"adapter {refused[0]} changes lm_head, which vLLM leaves out of prompt "
                 "log-probabilities (vllm#51594); use mcq_mode=generate, or backend=hf"
             )
         if self._loras:  # one at a time: see the module's docstring
