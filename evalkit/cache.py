@@ -3,13 +3,23 @@
 Keyed by (model fingerprint, engine, sampling parameters, exact prompt). Stored in SQLite in
 WAL mode: each batch of results commits atomically, so a run killed with `kill -9` keeps every
 batch it finished, and concurrent runs (separate processes) read and write the same file safely.
+
+Runs sharing a cache also share the work: a run *claims* a request before its engine starts on
+it, and another run that needs the same request waits for the result instead of generating it
+again. A claim lives while its owner is alive: the owner refreshes it (`heartbeat`), and a claim
+whose process is gone (on this host) or that went unrefreshed for `STALE_AFTER` seconds is
+taken over, so a killed run never blocks the next one for long.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,8 +36,38 @@ CREATE TABLE IF NOT EXISTS fingerprints (
     digest TEXT NOT NULL,
     PRIMARY KEY (path, size, mtime_ns)
 );
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    heartbeat REAL NOT NULL
+);
 """
 _CHUNK = 500  # keys per SELECT: stays under SQLite's bound-parameter limit
+
+
+# Seconds after its last heartbeat that a claim counts as abandoned (its owner hung or lost its
+# host); owners refresh theirs every few seconds.
+STALE_AFTER = 60.0
+
+
+def claim_owner() -> str:
+    """A claim owner's name for this process: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _owner_gone(owner: str) -> bool:
+    """Whether `owner` was a process of this host that has ended."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def cache_key(fingerprint: str, engine: str, sampling: Mapping[str, Any], prompt_key: str) -> str:
@@ -73,10 +113,71 @@ class GenerationCache:
         return found
 
     def put_many(self, entries: Iterable[tuple[str, Any]]) -> None:
-        """Store a batch atomically; an existing key keeps its first value."""
+        """Store a batch atomically, releasing its claims; an existing key keeps its first
+        value."""
         rows = [(key, json.dumps(value, ensure_ascii=False)) for key, value in entries]
         with self._transaction():
             self._db.executemany("INSERT OR IGNORE INTO generations VALUES (?, ?)", rows)
+            self._db.executemany("DELETE FROM claims WHERE key = ?", [(k,) for k, _ in rows])
+
+    def claim(self, keys: Sequence[str], owner: str) -> tuple[list[str], list[str]]:
+        """Claim those of `keys` that are neither cached nor claimed by a live run.
+
+        Returns (claimed, theirs): the keys `owner` now holds, and the keys another live run
+        holds; cached keys are in neither."""
+        claimed: list[str] = []
+        theirs: list[str] = []
+        now = time.time()
+        with self._transaction():
+            for start in range(0, len(keys), _CHUNK):
+                chunk = list(dict.fromkeys(keys[start : start + _CHUNK]))
+                marks = ",".join("?" * len(chunk))
+                cached = {
+                    row[0]
+                    for row in self._db.execute(
+                        f"SELECT key FROM generations WHERE key IN ({marks})", chunk
+                    )
+                }
+                held = {
+                    key: (who, beat)
+                    for key, who, beat in self._db.execute(
+                        f"SELECT key, owner, heartbeat FROM claims WHERE key IN ({marks})", chunk
+                    )
+                }
+                gone: dict[str, bool] = {}
+                for key in chunk:
+                    if key in cached:
+                        continue
+                    who, beat = held.get(key, (owner, now))
+                    if who != owner and now - beat < STALE_AFTER:
+                        if who not in gone:
+                            gone[who] = _owner_gone(who)
+                        if not gone[who]:
+                            theirs.append(key)
+                            continue
+                    claimed.append(key)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO claims VALUES (?, ?, ?)",
+                [(key, owner, now) for key in claimed],
+            )
+        return claimed, theirs
+
+    def heartbeat(self, owner: str) -> None:
+        """Refresh `owner`'s claims: it is still working on them."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE claims SET heartbeat = ? WHERE owner = ?", (time.time(), owner)
+            )
+
+    def release(self, owner: str, keys: Sequence[str] | None = None) -> None:
+        """Give up `owner`'s claims (on `keys`, or all): another run may take them."""
+        with self._transaction():
+            if keys is None:
+                self._db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
+            else:
+                self._db.executemany(
+                    "DELETE FROM claims WHERE key = ? AND owner = ?", [(k, owner) for k in keys]
+                )
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]

@@ -85,3 +85,40 @@ def test_kill_9_keeps_every_committed_batch(tmp_path: Path) -> None:
     with GenerationCache(path) as cache:
         n = len(cache)
         assert n >= 30 * 20 and n % 20 == 0  # whole batches only
+
+
+def test_claims_split_work_between_runs_and_die_with_their_owner(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with GenerationCache(path) as a, GenerationCache(path) as b:
+        a.put_many([("done", {"text": "x"})])
+        mine, theirs = a.claim(["done", "k1", "k2"], "host:1:a")
+        assert (mine, theirs) == (["k1", "k2"], [])  # cached keys are in neither list
+        assert b.claim(["k1", "k2", "k3"], "host:2:b") == (["k3"], ["k1", "k2"])
+        a.put_many([("k1", {"text": "y"})])  # a result releases its claim
+        assert b.claim(["k1", "k2"], "host:2:b") == ([], ["k2"])
+        a.release("host:1:a")
+        assert b.claim(["k2"], "host:2:b") == (["k2"], [])
+
+
+def test_a_claim_of_a_dead_process_or_gone_stale_is_taken_over(tmp_path: Path) -> None:
+    import socket
+
+    import evalkit.cache as cache_module
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_owner = f"{socket.gethostname()}:{dead.stdout.strip()}:x"
+    live_owner = f"{socket.gethostname()}:{os.getpid()}:y"
+    with GenerationCache(tmp_path / "c.sqlite") as cache:
+        cache.claim(["a"], dead_owner)
+        cache.claim(["b"], live_owner)
+        cache.claim(["c"], "another-host:1:z")
+        assert cache.claim(["a", "b", "c"], "me") == (["a"], ["b", "c"])
+        cache._db.execute(
+            "UPDATE claims SET heartbeat = heartbeat - ?", (cache_module.STALE_AFTER + 1,)
+        )
+        assert cache.claim(["b", "c"], "me") == (["b", "c"], [])  # unrefreshed: stale
