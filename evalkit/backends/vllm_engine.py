@@ -97,14 +97,14 @@ class VLLMBackend:
             raise EvalkitError(f"vLLM could not load {model.path}: {e}") from None
         self.tokenizer = self.llm.get_tokenizer()
 
-    def _lora(self, adapter: str | None) -> Any:
+    def lora_request(self, adapter: str | None) -> Any:
         if adapter is None:
             return None
         if adapter not in self._loras:
             raise EvalkitError(f"adapter {adapter} was not given to the engine when it started")
         return self._loras[adapter]
 
-    def _params(self, request: GenerationRequest) -> Any:
+    def sampling_params(self, request: GenerationRequest) -> Any:
         s = request.sampling
         constrained = None
         if s.json_schema is not None:
@@ -128,11 +128,11 @@ class VLLMBackend:
         for indices, is_chat in ((text_idx, False), (chat_idx, True)):
             if not indices:
                 continue
-            params = [self._params(requests[i]) for i in indices]
-            loras = [self._lora(requests[i].adapter) for i in indices]
+            params = [self.sampling_params(requests[i]) for i in indices]
+            loras = [self.lora_request(requests[i].adapter) for i in indices]
             began = time.perf_counter()
             if is_chat:
-                conversations = [_messages(requests[i].prompt) for i in indices]
+                conversations = [chat_messages(requests[i].prompt) for i in indices]
                 outputs = self.llm.chat(
                     conversations,
                     params,
@@ -150,15 +150,8 @@ class VLLMBackend:
             elapsed = time.perf_counter() - began
             total_tokens = sum(len(o.outputs[0].token_ids) for o in outputs) or 1
             for i, out in zip(indices, outputs, strict=True):
-                completion = out.outputs[0]
-                results[i] = Generation(
-                    text=completion.text,
-                    prompt_tokens=len(out.prompt_token_ids or ()),
-                    output_tokens=len(completion.token_ids),
-                    finish_reason=str(completion.finish_reason),
-                    seconds=elapsed * len(completion.token_ids) / total_tokens,
-                    token_ids=list(completion.token_ids),
-                )
+                share = elapsed * len(out.outputs[0].token_ids) / total_tokens
+                results[i] = generation_result(out, share)
         return [r for r in results if r is not None]
 
     def _context_ids(self, prompt: Prompt) -> list[int]:
@@ -166,43 +159,56 @@ class VLLMBackend:
             return self.tokenizer(prompt.text, add_special_tokens=True)["input_ids"]
         return list(
             self.tokenizer.apply_chat_template(
-                _messages(prompt), add_generation_prompt=True, tokenize=True, return_dict=False
+                chat_messages(prompt), add_generation_prompt=True, tokenize=True, return_dict=False
             )
         )
 
-    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+    def loglikelihood_prompt(self, request: LoglikelihoodRequest) -> tuple[Any, int]:
+        """The token prompt (context + continuation) and how many of its last tokens are the
+        continuation; refuses adapters whose lm_head vLLM would leave out."""
         from vllm.inputs import TokensPrompt
 
-        splits = [
-            continuation_split(self.tokenizer, self._context_ids(r.prompt), r.continuation)
-            for r in requests
-        ]
-        params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
-        prompts = [TokensPrompt(prompt_token_ids=ids) for ids, _ in splits]
-        loras = [self._lora(r.adapter) for r in requests]
-        refused = sorted({r.adapter for r in requests if r.adapter} & self._lm_head_adapters)
-        if refused:
+        if request.adapter in self._lm_head_adapters:
             raise UsageError(
-                f"adapter {refused[0]} changes lm_head, which vLLM leaves out of prompt "
+                f"adapter {request.adapter} changes lm_head, which vLLM leaves out of prompt "
                 "log-probabilities (vllm#51594); use mcq_mode=generate, or backend=hf"
             )
+        ids, n = continuation_split(
+            self.tokenizer, self._context_ids(request.prompt), request.continuation
+        )
+        return TokensPrompt(prompt_token_ids=ids), n
+
+    # Prompt log-probabilities only: one token generated, nothing detokenized (the logprob
+    # and rank of the prompt's own tokens are read; their text is never used).
+    def loglikelihood_params(self) -> Any:
+        return self._vllm.SamplingParams(
+            max_tokens=1, temperature=0.0, prompt_logprobs=1, detokenize=False
+        )
+
+    @property
+    def serves_adapters(self) -> bool:
+        """Whether the engine runs LoRA adapters (then log-likelihoods go one at a time)."""
+        return bool(self._loras)
+
+    def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
+        prompts = [self.loglikelihood_prompt(r) for r in requests]
+        params = self.loglikelihood_params()
+        loras = [self.lora_request(r.adapter) for r in requests]
         if self._loras:  # one at a time: see the module's docstring
             outputs = [
                 out
-                for prompt, lora in zip(prompts, loras, strict=True)
+                for (prompt, _), lora in zip(prompts, loras, strict=True)
                 for out in self.llm.generate([prompt], params, use_tqdm=False, lora_request=lora)
             ]
         else:
-            outputs = self.llm.generate(prompts, params, use_tqdm=False)
-        results = []
-        for (ids, n), out in zip(splits, outputs, strict=True):
-            total, greedy = 0.0, True
-            for position in range(len(ids) - n, len(ids)):
-                entry = out.prompt_logprobs[position][ids[position]]
-                total += entry.logprob
-                greedy = greedy and entry.rank == 1
-            results.append(Loglikelihood(total, n, greedy))
-        return results
+            outputs = self.llm.generate([p for p, _ in prompts], params, use_tqdm=False)
+        return [loglikelihood_result(out, n) for (_, n), out in zip(prompts, outputs, strict=True)]
+
+    def feed(self) -> Any:
+        """This engine fed request by request and stepped here (see vllm_feed)."""
+        from evalkit.backends.vllm_feed import VLLMFeed
+
+        return VLLMFeed(self)
 
     def describe(self) -> dict[str, Any]:
         import torch
@@ -217,6 +223,30 @@ class VLLMBackend:
             "kv_cache_gib_cpu": os.environ.get("VLLM_CPU_KVCACHE_SPACE") if _on_cpu() else None,
             "lora_adapters": len(self._loras),
         }
+
+
+def generation_result(out: Any, seconds: float) -> Generation:
+    """A vLLM RequestOutput as evalkit's Generation."""
+    completion = out.outputs[0]
+    return Generation(
+        text=completion.text,
+        prompt_tokens=len(out.prompt_token_ids or ()),
+        output_tokens=len(completion.token_ids),
+        finish_reason=str(completion.finish_reason),
+        seconds=seconds,
+        token_ids=list(completion.token_ids),
+    )
+
+
+def loglikelihood_result(out: Any, n: int) -> Loglikelihood:
+    """The continuation's (last `n` prompt tokens') summed log-probability and greediness."""
+    ids = out.prompt_token_ids
+    total, greedy = 0.0, True
+    for position in range(len(ids) - n, len(ids)):
+        entry = out.prompt_logprobs[position][ids[position]]
+        total += entry.logprob
+        greedy = greedy and entry.rank == 1
+    return Loglikelihood(total, n, greedy)
 
 
 def _lora_args(adapters: tuple[str, ...]) -> dict[str, Any]:
@@ -261,7 +291,7 @@ def _lm_head_adapters(adapters: tuple[str, ...]) -> set[str]:
     return {a for a in adapters if read_adapter_config(Path(a)).changes_lm_head}
 
 
-def _messages(prompt: Prompt) -> list[dict[str, str]]:
+def chat_messages(prompt: Prompt) -> list[dict[str, str]]:
     return [{"role": role, "content": content} for role, content in prompt.messages or ()]
 
 

@@ -2,11 +2,11 @@
 
 Each engine runs in a process of its own so that its memory is gone before the next one
 loads (vLLM cannot shut an engine down in-process). An engine serves one model, or a base
-model and LoRA adapters on it: then the models' requests run one model after another.
-Results go to the generation cache after every chunk, so a killed run resumes where it
-stopped. One failing request never ends the run: a failing engine call is split until the
-failing requests are alone, each is retried once, and what still fails is written with its
-reason to the job's `failed_out` file.
+model and LoRA adapters on it: then the models' requests run one model after another. With
+`engine.replicas` or `ray.address`, the engine is a pool of replicas on a Ray cluster.
+Results stream into the generation cache as they finish (`evalkit.runner.streaming`), so a
+killed run resumes where it stopped. One failing request never ends the run: it is written
+with its reason to the job's `failed_out` file (`evalkit.backends.feed`).
 
 Run as `python -m evalkit.runner.worker JOB.json`; the `__main__` guard matters because engines
 spawn their own worker processes.
@@ -18,8 +18,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,12 @@ from evalkit.backends.base import (
     Sampling,
     get_backend,
 )
-from evalkit.cache import GenerationCache
+from evalkit.backends.feed import EngineRequest, Feed, engine_feed
+from evalkit.cache import GenerationCache, claim_owner
 from evalkit.errors import EvalkitError
 from evalkit.prompts import Prompt
 from evalkit.runner.models import ModelSpec
+from evalkit.runner.streaming import StreamStats, stream_requests
 
 
 def prompt_to_json(prompt: Prompt) -> dict[str, Any]:
@@ -64,94 +65,22 @@ def _loglikelihood_request(row: dict[str, Any]) -> LoglikelihoodRequest:
     )
 
 
-# Single requests failing one after another with no success between: the engine itself is
-# broken, not the requests; the model stops there.
-MAX_FAILURES_IN_A_ROW = 50
+def _to_request(row: dict[str, Any]) -> EngineRequest:
+    if row["kind"] == "generate":
+        return _generation_request(row)
+    return _loglikelihood_request(row)
 
 
-@dataclass
-class _Failures:
-    """Requests that failed one by one (key → reason), and how many in a row."""
+def open_feed(job: dict[str, Any], model: ModelSpec) -> Feed:
+    """The job's engine: one in this process, or replicas on a Ray cluster."""
+    options = {**job["options"], "adapters": tuple(job["options"].get("adapters", ()))}
+    parallel = job.get("parallel") or {}
+    if parallel.get("replicas", 1) > 1 or parallel.get("ray_address"):
+        from evalkit.scaleout.replicas import ReplicaPool
 
-    by_key: dict[str, str] = field(default_factory=dict)
-    in_a_row: int = 0
-
-
-def _reason(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"[:500]
-
-
-def _run_isolating(
-    rows: list[dict[str, Any]],
-    to_request: Callable[[dict[str, Any]], Any],
-    call: Callable[[list[Any]], list[Any]],
-    cache: GenerationCache,
-    bar: Any,
-    failures: _Failures,
-) -> float:
-    """Run `rows` in one engine call and cache the results; if the call fails, split the rows
-    in halves until each failing request is alone, retry it once, and record its reason.
-    evalkit's own errors (the engine cannot run at all) are not one request's fault: raised."""
-    began = time.perf_counter()
-    try:
-        outputs = call([to_request(row) for row in rows])
-    except EvalkitError:
-        raise
-    except Exception:
-        if len(rows) > 1:
-            half = len(rows) // 2
-            return sum(
-                _run_isolating(part, to_request, call, cache, bar, failures)
-                for part in (rows[:half], rows[half:])
-            )
-        retried = _retry_once(rows[0], to_request, call, failures)
-        if retried is None:
-            bar.update(1)
-            return time.perf_counter() - began
-        outputs = retried
-    failures.in_a_row = 0
-    cache.put_many((row["key"], asdict(o)) for row, o in zip(rows, outputs, strict=True))
-    bar.update(len(rows))
-    return time.perf_counter() - began
-
-
-def _retry_once(
-    row: dict[str, Any],
-    to_request: Callable[[dict[str, Any]], Any],
-    call: Callable[[list[Any]], list[Any]],
-    failures: _Failures,
-) -> list[Any] | None:
-    """A failing request's second chance; None, with its reason recorded, if it fails again."""
-    try:
-        return call([to_request(row)])
-    except EvalkitError:
-        raise
-    except Exception as error:
-        failures.by_key[row["key"]] = _reason(error)
-        failures.in_a_row += 1
-        if failures.in_a_row >= MAX_FAILURES_IN_A_ROW:
-            raise EvalkitError(
-                f"the engine failed on {failures.in_a_row} requests in a row; the last: "
-                f"{_reason(error)}"
-            ) from None
-        return None
-
-
-def _run_chunks(
-    rows: list[dict[str, Any]],
-    to_request: Callable[[dict[str, Any]], Any],
-    call: Callable[[list[Any]], list[Any]],
-    cache: GenerationCache,
-    bar: Any,
-    chunk_size: int,
-    failures: _Failures,
-) -> float:
-    """Run `rows` through `call` a chunk at a time, caching each chunk; return engine seconds."""
-    return sum(
-        _run_isolating(rows[start : start + chunk_size], to_request, call, cache, bar, failures)
-        for start in range(0, len(rows), chunk_size)
-    )
+        return ReplicaPool.start(model, job["backend"], options, parallel, job["chunk_size"])
+    engine = get_backend(job["backend"])(model, BackendOptions(**options))
+    return engine_feed(engine, job["chunk_size"])
 
 
 def run_job(job: dict[str, Any]) -> None:
@@ -160,41 +89,38 @@ def run_job(job: dict[str, Any]) -> None:
     model = ModelSpec.model_validate(job["model"])
     os.environ.update(model.env)  # before any engine import reads it
     began = time.perf_counter()
-    options = {**job["options"], "adapters": tuple(job["options"].get("adapters", ()))}
-    engine = get_backend(job["backend"])(model, BackendOptions(**options))
+    feed = open_feed(job, model)
     load_seconds = time.perf_counter() - began
     by_model: dict[str, list[dict[str, Any]]] = {}
     for row in job["requests"]:
         by_model.setdefault(row.get("model", model.name), []).append(row)
-    size = job["chunk_size"]
-    failures = _Failures()
+    failures: dict[str, str] = {}
     timings: dict[str, dict[str, float]] = {}
+    owner = claim_owner()
     try:
         with GenerationCache(job["cache"]) as cache:
-            for name, rows in by_model.items():
-                began = time.perf_counter()
-                generate = [r for r in rows if r["kind"] == "generate"]
-                score = [r for r in rows if r["kind"] == "loglikelihood"]
-                with tqdm(total=len(rows), desc=name, unit="req", file=sys.stderr) as bar:
-                    engine_seconds = _run_chunks(
-                        generate, _generation_request, engine.generate, cache, bar, size, failures
-                    ) + _run_chunks(
-                        score,
-                        _loglikelihood_request,
-                        engine.loglikelihood,
-                        cache,
-                        bar,
-                        size,
-                        failures,
-                    )
-                timings[name] = {
-                    "generate_seconds": engine_seconds,  # inside the engine's calls only
-                    # plus request decoding and cache writes:
-                    "worker_loop_seconds": time.perf_counter() - began,
-                }
+            try:
+                for name, rows in by_model.items():
+                    began = time.perf_counter()
+                    stats = StreamStats()
+                    with tqdm(total=len(rows), desc=name, unit="req", file=sys.stderr) as bar:
+                        for kind in ("generate", "loglikelihood"):
+                            phase = [r for r in rows if r["kind"] == kind]
+                            stream_requests(
+                                phase, kind, _to_request, feed, cache, owner, bar, failures, stats
+                            )
+                    timings[name] = {
+                        "generate_seconds": stats.engine_seconds,  # inside the engine only
+                        # plus request decoding and cache writes:
+                        "worker_loop_seconds": time.perf_counter() - began,
+                        "generated": stats.generated,
+                        "from_other_runs": stats.from_other_runs,
+                    }
+            finally:
+                cache.release(owner)
     finally:
-        Path(job["failed_out"]).write_text(json.dumps(failures.by_key), encoding="utf-8")
-    described = {**engine.describe(), "load_seconds": load_seconds, "models": timings}
+        Path(job["failed_out"]).write_text(json.dumps(failures), encoding="utf-8")
+    described = {**feed.describe(), "load_seconds": load_seconds, "models": timings}
     Path(job["describe_out"]).write_text(json.dumps(described, indent=2), encoding="utf-8")
 
 

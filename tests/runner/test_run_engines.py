@@ -223,8 +223,7 @@ def test_killed_run_resumes_with_only_the_missing_requests(
         "suite=general",
         "model=base",
         "backend=vllm",
-        "chunk_size=4",
-        "max_new_tokens=32",
+        "max_new_tokens=128",
     ]
     proc = subprocess.Popen(
         [sys.executable, "-m", "evalkit", "run", *args, "run_id=killed"],
