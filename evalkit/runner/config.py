@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, field_validator
 from evalkit.history.gate_config import StoredGateConfig
 from evalkit.judging.config import JudgeConfig
 from evalkit.overrides import compose_config, keys_help
+from evalkit.scaleout.config import EngineParallelConfig, RayConfig
 from evalkit.scoring.config import ScoringConfig
 from evalkit.sensitivity.config import PromptVariantsConfig
 
@@ -98,8 +99,17 @@ class RunConfig(ScoringConfig):
         default=256,
         ge=1,
         le=100_000,
-        description="Requests per engine call; results are saved after each, so a killed run "
-        "resumes from the last chunk.",
+        description="Requests per batch call of backends that take batches (hf, openai). vLLM "
+        "is fed request by request; results are saved as they finish either way.",
+    )
+    engine: EngineParallelConfig = Field(
+        default_factory=EngineParallelConfig,
+        description="Parallel engines: engine.replicas=N (on Ray), engine.tensor_parallel=N, "
+        "engine.pipeline_parallel=N (see docs/scale-out.md).",
+    )
+    ray: RayConfig = Field(
+        default_factory=RayConfig,
+        description="The Ray cluster of the replicas: ray.address=auto|local|HOST:PORT.",
     )
 
     @field_validator("suite", "model", "tags", mode="before")

@@ -24,6 +24,7 @@ from evalkit.runner.config import RunConfig
 from evalkit.runner.models import ModelSpec
 from evalkit.runner.plan import PlannedRequest
 from evalkit.runner.worker import prompt_to_json
+from evalkit.scaleout.config import parallel_record
 
 
 @dataclass
@@ -81,6 +82,7 @@ def run_engine(
         },
         "cache": str(cache_path),
         "chunk_size": config.chunk_size,
+        "parallel": parallel_record(config.engine, config.ray),
         "requests": [_job_request(m.name, p) for m, requests in work for p in requests],
         "describe_out": str(work_dir / f"{model.name}.engine.json"),
         "error_out": str(work_dir / f"{model.name}.error.txt"),

@@ -32,6 +32,8 @@ from evalkit.runner.plan import (
     template_record,
 )
 from evalkit.runner.sweeps import resolve_models
+from evalkit.scaleout.cluster import check_local_gpus
+from evalkit.scaleout.config import check_parallel, parallel_record
 from evalkit.scoring import check_settings
 from evalkit.scoring.run_folder import MANIFEST_FILE, SUBSET_FILE, generations_path
 from evalkit.sensitivity.scores import (
@@ -58,6 +60,8 @@ class ModelRunStats:
     items: int = 0
     requests: int = 0
     cached: int = 0
+    generated: int = 0  # by this run's engine
+    from_other_runs: int = 0  # answered meanwhile by another run sharing the cache
     output_tokens: int = 0
     process_seconds: float = 0.0  # the worker process, start to exit
     load_seconds: float = 0.0  # engine start: weights, KV cache, compilation
@@ -83,6 +87,8 @@ class ModelRunStats:
             text += f"; {self.fitted} prompts shortened to fit the context"
         if self.errors:
             text += f"; {self.errors} items not answered (see their error in the generations)"
+        if self.from_other_runs:
+            text += f"; {self.from_other_runs} answered by another run sharing the cache"
         if self.shared_engine:
             text += f"; one engine with {', '.join(self.shared_engine)}"
         return text
@@ -144,6 +150,20 @@ def plan_model(
     return per_suite
 
 
+def _with_parallel(config: RunConfig, models: list[ModelSpec]) -> list[ModelSpec]:
+    """The models with the run's tensor/pipeline parallel sizes, checked before any work."""
+    check_parallel(config.engine, config.ray, config.backend)
+    if parallel_record(config.engine, config.ray) is None:  # one engine, in this machine
+        setting = f"engine.tensor_parallel={config.engine.tensor_parallel}"
+        if config.engine.pipeline_parallel > 1:
+            setting += f" × engine.pipeline_parallel={config.engine.pipeline_parallel}"
+        check_local_gpus(config.engine.gpus_per_replica, setting)
+    args = config.engine.engine_args()
+    return (
+        [m.model_copy(update={"engine": {**m.engine, **args}}) for m in models] if args else models
+    )
+
+
 def _subset(config: RunConfig, versions: list[SuiteVersion]) -> AnchorSubset | None:
     """The run's anchor subset, checked against its suites, or None."""
     if config.subset is None:
@@ -181,6 +201,7 @@ def execute_run(config: RunConfig, echo: Any = click.echo) -> RunResult:
         check_variants(versions, config.prompts.variants, "prompts.variants")
     if config.dtype != "auto":
         models = [m.model_copy(update={"dtype": config.dtype}) for m in models]
+    models = _with_parallel(config, models)
     if config.judge.model is not None:  # a judge that cannot load fails before generation
         from evalkit.judging.run import judge_model
 
@@ -282,6 +303,8 @@ def _run_group(
         w.stats.load_seconds = load_seconds
         w.stats.generate_seconds = timing.get("generate_seconds", 0.0)
         w.stats.worker_loop_seconds = timing.get("worker_loop_seconds", 0.0)
+        w.stats.generated = int(timing.get("generated", 0))
+        w.stats.from_other_runs = int(timing.get("from_other_runs", 0))
 
 
 def _finish_work(

@@ -1,0 +1,1 @@
+"""Beyond one engine: data-parallel replicas on a Ray cluster, tensor/pipeline parallelism."""

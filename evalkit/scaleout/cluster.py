@@ -1,0 +1,107 @@
+"""Connecting to a Ray cluster and checking it can hold the replicas asked for."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any
+
+from evalkit.errors import EvalkitError, UsageError
+
+RAY_MISSING = (
+    "{setting} needs Ray: pip install 'evalkit[ray]' (or run one engine: engine.replicas=1)"
+)
+CONNECT_SECONDS = 5.0
+
+
+def import_ray(setting: str) -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(RAY_MISSING.format(setting=setting)) from None
+    return ray
+
+
+def _check_reachable(address: str) -> None:
+    """A HOST:PORT that no server answers on fails here in seconds, not after Ray's retries."""
+    host, _, port = address.rpartition(":")
+    if address.startswith("ray://") or not host or not port.isdigit():
+        return  # Ray client addresses and other forms: Ray itself says what is wrong
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS):
+            pass
+    except OSError as e:
+        raise UsageError(
+            f"ray.address={address}: no Ray cluster answers there ({e.strerror or e}); start "
+            "one with `ray start --head` or use ray.address=local"
+        ) from None
+
+
+def connect(address: str) -> Any:
+    """ray.init for `address`: local starts a cluster of this machine for the run."""
+    ray = import_ray(f"ray.address={address}")
+    if ray.is_initialized():
+        return ray
+    if address not in ("local", "auto"):
+        _check_reachable(address)
+    try:
+        ray.init(
+            address=None if address == "local" else address,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=True,
+        )
+    except ConnectionError as e:
+        if address == "auto":
+            raise UsageError(
+                "ray.address=auto: no Ray cluster was started on this machine (`ray start "
+                "--head`); use ray.address=local for one of this run's own"
+            ) from None
+        raise UsageError(f"ray.address={address}: {str(e).splitlines()[0]}") from None
+    except (RuntimeError, ValueError) as e:
+        raise EvalkitError(f"ray.address={address}: {str(e).splitlines()[0]}") from None
+    return ray
+
+
+def replica_resources(ray: Any, parallel: dict[str, Any]) -> dict[str, float]:
+    """Each replica's Ray resources: its GPUs on a cluster with GPUs, else one CPU; refused in
+    one line when the cluster cannot hold them all."""
+    total = ray.cluster_resources()
+    replicas, per_replica = parallel["replicas"], parallel["gpus_per_replica"]
+    where = f"the Ray cluster at {parallel['ray_address']}"
+    gpus = int(total.get("GPU", 0))
+    if gpus or per_replica > 1:
+        needed = replicas * per_replica
+        if needed > gpus:
+            split = (
+                f" × {per_replica} GPUs each (tensor_parallel × pipeline_parallel)"
+                if per_replica > 1
+                else ""
+            )
+            raise UsageError(
+                f"engine.replicas={replicas}{split} needs {needed} GPUs; {where} has {gpus}"
+            )
+        return {"num_gpus": per_replica, "num_cpus": 1}
+    cpus = int(total.get("CPU", 0))
+    if replicas > cpus:
+        raise UsageError(
+            f"engine.replicas={replicas} needs {replicas} CPUs on a cluster without GPUs "
+            f"(one per replica); {where} has {cpus}"
+        )
+    return {"num_cpus": 1}
+
+
+def check_local_gpus(gpus_per_replica: int, setting: str) -> None:
+    """One engine split over GPUs in this process: this machine must have that many."""
+    if gpus_per_replica <= 1:
+        return
+    try:
+        import torch
+
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except ImportError:  # pragma: no cover - the engines bring torch
+        count = 0
+    if count < gpus_per_replica:
+        raise UsageError(
+            f"{setting} needs {gpus_per_replica} GPUs; this machine has {count or 'none'}"
+        )
