@@ -1,0 +1,77 @@
+"""`engine.*` and `ray.*`: settings no backend or machine could honour are one line, before
+any run folder or engine exists."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evalkit.cli import cli
+from evalkit.errors import UsageError
+from evalkit.runner.config import compose_run_config
+from evalkit.scaleout.cluster import connect, import_ray
+from evalkit.scaleout.config import EngineParallelConfig, RayConfig, parallel_record
+
+SUITES_DIR = Path(__file__).parents[2] / "suites"
+
+
+def test_parallel_sizes_reach_vllm_and_one_engine_needs_no_ray() -> None:
+    config = compose_run_config(
+        ["suite=legal", "model=m", "engine.tensor_parallel=2", "engine.pipeline_parallel=2"]
+    )
+    assert config.engine.engine_args() == {"tensor_parallel_size": 2, "pipeline_parallel_size": 2}
+    assert config.engine.gpus_per_replica == 4
+    assert parallel_record(config.engine, config.ray) is None  # one engine, in-process
+    record = parallel_record(EngineParallelConfig(replicas=3), RayConfig())
+    assert record is not None and record["ray_address"] == "local" and record["replicas"] == 3
+    assert EngineParallelConfig().engine_args() == {}
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from evalkit.demo.tiny import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("m") / "tiny", ["a small corpus"] * 20)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["engine.replicas=0"], "engine.replicas=0: Input should be greater than or equal to 1"),
+        (["engine.replica=2"], "unknown key 'engine.replica'; did you mean 'engine.replicas'?"),
+        (
+            ["engine.tensor_parallel=2", "backend=hf"],
+            "engine.tensor_parallel=2: only backend=vllm splits a model over GPUs",
+        ),
+        (
+            ["engine.replicas=2", "backend=openai"],
+            "engine.replicas=2: backend=openai sends requests to a server that does its own",
+        ),
+        (
+            ["engine.tensor_parallel=2"],  # this machine has no GPU
+            "engine.tensor_parallel=2 needs 2 GPUs; this machine has none",
+        ),
+    ],
+)
+def test_bad_parallel_settings_are_one_line(
+    tiny_model: Path, tmp_path: Path, overrides: list[str], message: str
+) -> None:
+    args = [f"suites_dir={SUITES_DIR}", f"out={tmp_path}", "suite=legal", f"model={tiny_model}"]
+    result = CliRunner().invoke(cli, ["run", *args, *overrides, "run_id=bad"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.output
+    assert not (tmp_path / "bad").exists()
+
+
+def test_ray_missing_or_unreachable_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UsageError, match=r"ray\.address=127\.0\.0\.1:9: no Ray cluster answers"):
+        connect("127.0.0.1:9")  # the discard port: nothing listens
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(
+        UsageError, match=r"engine\.replicas=2 needs Ray: pip install 'evalkit\[ray\]'"
+    ):
+        import_ray("engine.replicas=2")
