@@ -2,7 +2,10 @@
 
 Prints where the time goes: worker start (Python + engine import), engine start, generation
 (inside engine calls), and everything else evalkit does (planning, prompts, fingerprinting,
-cache, writing files). Run: python bench/bench_runner.py [--backend vllm] [--items 1000]
+cache, writing files). Then, with vLLM: the same requests fed to one engine in chunks of 256
+with a barrier after each (how evalkit ran before streaming) against streamed request by
+request; and the run on 1 engine against 2 replicas on a local Ray cluster.
+Run: python bench/bench_runner.py [--backend vllm] [--items 1000] [--no-compare]
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ def main() -> None:
     parser.add_argument("--backend", default="vllm")
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument("--no-compare", action="store_true", help="skip feeds and replicas")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -114,6 +118,11 @@ def main() -> None:
         f"{100 * overhead / stats.generate_seconds:.1f}% of generation time"
     )
     print(f"  re-run, all cached         {warm:8.2f} s")
+    if args.backend == "vllm" and not args.no_compare:
+        from runner_compare import compare_feeds, compare_replicas
+
+        compare_feeds(args.items, args.max_new_tokens)
+        compare_replicas(args.items, args.max_new_tokens)
 
 
 if __name__ == "__main__":

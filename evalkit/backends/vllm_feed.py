@@ -47,8 +47,10 @@ class VLLMFeed:
         # output id → (internal id, tag, request, continuation tokens or None, time added)
         self._in_flight: dict[str, tuple[str, str, EngineRequest, int | None, float]] = {}
         self._rejected: list[tuple[str, str]] = []
+        self._enqueue_seconds = 0.0  # rendering and tokenizing in enqueue: engine time too
 
     def add(self, tag: str, request: EngineRequest) -> None:
+        began = time.perf_counter()
         try:
             request_id, continuation = self._enqueue(request)
         except EvalkitError:
@@ -56,6 +58,8 @@ class VLLMFeed:
         except Exception as error:  # vLLM refused it (too long, malformed): this one fails
             self._rejected.append((tag, failure_reason(error)))
             return
+        finally:
+            self._enqueue_seconds += time.perf_counter() - began
         entry = (request_id, tag, request, continuation, time.perf_counter())
         self._in_flight[_external_id(request_id)] = entry
 
@@ -84,8 +88,8 @@ class VLLMFeed:
     def poll(self) -> Polled:
         from evalkit.backends.vllm_engine import generation_result, loglikelihood_result
 
-        done = Polled(failures=self._rejected)
-        self._rejected = []
+        done = Polled(failures=self._rejected, engine_seconds=self._enqueue_seconds)
+        self._rejected, self._enqueue_seconds = [], 0.0
         if not self._in_flight:
             return done
         began = time.perf_counter()
@@ -97,7 +101,7 @@ class VLLMFeed:
             done.extend(self._rerun_in_flight())
             return done
         now = time.perf_counter()
-        done.engine_seconds = now - began
+        done.engine_seconds += now - began
         for out in outputs:
             if not out.finished or out.request_id not in self._in_flight:
                 continue

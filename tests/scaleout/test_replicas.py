@@ -127,6 +127,35 @@ def test_two_replicas_match_one_engine_and_survive_a_lost_replica(
     assert_same_outputs(generations(single.run_dir), generations(run_dir))
 
 
+def test_a_replicated_run_killed_midway_resumes_with_nothing_twice(
+    cluster: Any, models_dir: Path, tmp_path: Path
+) -> None:
+    """The whole run (driver and replicas) killed with SIGKILL: its results are in the cache,
+    its claims die with it, and the same command generates only the rest."""
+    command = args(
+        tmp_path, models_dir, "ray", "engine.replicas=2", f"ray.address={cluster.address}"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evalkit", "run", *command],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    cache = tmp_path / "ray.sqlite"
+    deadline = time.monotonic() + 600
+    while len(cached_keys(cache)) < 8 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = len(cached_keys(cache))
+    result = execute_run(compose_run_config(command), echo=print)
+    stats = result.stats["base"]
+    assert 8 <= before < stats.requests, "the run was not interrupted midway"
+    assert stats.cached == before and stats.generated == stats.requests - before
+    keys = cached_keys(cache)
+    assert len(keys) == len(set(keys)) == stats.requests
+
+
 def test_a_cluster_too_small_or_unreachable_is_one_line(
     cluster: Any, models_dir: Path, tmp_path: Path
 ) -> None:
