@@ -71,6 +71,11 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--no-compare", action="store_true", help="skip feeds and replicas")
+    parser.add_argument(
+        "--vllm-bench",
+        action="store_true",
+        help="also compare with `vllm bench throughput` (always with a GPU)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -123,6 +128,12 @@ def main() -> None:
 
         compare_feeds(args.items, args.max_new_tokens)
         compare_replicas(args.items, args.max_new_tokens)
+        import torch
+
+        if args.vllm_bench or torch.cuda.is_available():
+            from runner_compare import compare_vllm_bench
+
+            compare_vllm_bench(args.items, args.max_new_tokens)
 
 
 if __name__ == "__main__":

@@ -130,3 +130,52 @@ def compare_replicas(items: int, max_new_tokens: int) -> None:
                 f"engine start {stats.load_seconds:6.2f} s  generation {loop:6.2f} s  "
                 f"{stats.output_tokens / loop:7.0f} tokens/s"
             )
+
+
+def compare_vllm_bench(items: int, output_len: int) -> None:
+    """evalkit's streamed feed against `vllm bench throughput` on the same model and prompts
+    (fixed output length: vLLM's benchmark ignores EOS; the tiny model rarely emits it)."""
+    import json
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    from evalkit.backends.vllm_engine import VLLMBackend
+
+    vllm_cli = shutil.which("vllm", path=str(Path(sys.executable).parent)) or "vllm"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        build_tiny_llama(root / "model", CORPUS)
+        rows = [{**row, "max_new_tokens": output_len} for row in _rows(items, output_len)]
+        dataset = root / "prompts.jsonl"
+        dataset.write_text("".join(json.dumps({"prompt": r["text"]}) + "\n" for r in rows))
+        command = [
+            vllm_cli, "bench", "throughput", "--model", str(root / "model"),
+            "--dtype", "float32", "--dataset-name", "custom", "--dataset-path", str(dataset),
+            "--num-prompts", str(items), "--custom-output-len", str(output_len),
+            "--skip-chat-template", "--disable-shuffle",
+        ]  # fmt: skip
+        out = subprocess.run(command, capture_output=True, text=True, check=False)
+        found = re.search(r"Throughput: ([\d.]+) requests/s, ([\d.]+) total tokens/s, "
+                          r"([\d.]+) output tokens/s", out.stdout)  # fmt: skip
+        spec = ModelSpec(name="model", path=str(root / "model"), kind="base", dtype="float32")
+        engine = VLLMBackend(spec, BackendOptions())
+
+        def no_stop(row: dict[str, Any]) -> GenerationRequest:
+            sampling = Sampling(max_new_tokens=row["max_new_tokens"])
+            return GenerationRequest(Prompt(row["key"], "base", text=row["text"]), sampling)
+
+        _time_feed(engine.feed(), rows[:64], root / "warm.sqlite")
+        stats = StreamStats()
+        began = time.perf_counter()
+        with GenerationCache(root / "c.sqlite") as cache:
+            feed = engine.feed()
+            stream_requests(rows, "generate", no_stop, feed, cache, "bench", _Quiet(), {}, stats)
+        wall = time.perf_counter() - began
+    print(f"\n{items} prompts, {output_len} output tokens each, same model and engine options:")
+    if found is None:
+        print(f"  vllm bench throughput failed: {(out.stderr or out.stdout).strip()[-300:]}")
+    else:
+        print(f"  vllm bench throughput  {float(found[3]):8.0f} output tokens/s")
+    print(f"  evalkit (streamed)     {stats.output_tokens / wall:8.0f} output tokens/s")
