@@ -1,7 +1,12 @@
 """Connecting to the database and bringing its schema up to date with Alembic.
 
-Any SQLAlchemy URL works; SQLite (the default) is put in WAL mode so readers do not block the
-writer, with foreign keys on and a busy timeout instead of immediate "database is locked".
+Any SQLAlchemy URL works; SQLite (the default) and PostgreSQL are tested.
+- SQLite is put in WAL mode so readers do not block the writer, with foreign keys on and a busy
+  timeout instead of immediate "database is locked".
+- PostgreSQL: `postgresql://` means the psycopg (3) driver that the app extra installs (not
+  SQLAlchemy's default, psycopg2), and a write waits for another transaction's row lock at most
+  as long as a SQLite write waits for the database (`lock_timeout`), then it is refused.
+A database that cannot be reached is one line naming the URL (never its password).
 """
 
 from __future__ import annotations
@@ -14,20 +19,24 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine.url import URL
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from evalkit.errors import UsageError
+from evalkit.errors import EvalkitError, UsageError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# How long a write waits for another transaction's lock before it is refused (SQLite's busy
+# timeout for the database, PostgreSQL's lock_timeout for a row).
+LOCK_WAIT_MS = 10_000
 
 
 def _json_dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; creates the folder of a SQLite file."""
+def parse_url(url: str) -> URL:
+    """The URL, with the psycopg driver for a plain `postgresql://`; UsageError if malformed."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -35,10 +44,29 @@ def make_engine(url: str) -> Engine:
             f"bad database URL {url!r}: expected e.g. sqlite:///path/app.db or "
             "postgresql://user@host/db"
         ) from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def shown(url: URL) -> str:
+    """The URL as error messages show it: the password masked."""
+    return url.render_as_string(hide_password=True)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; creates the folder of a SQLite file."""
+    parsed = parse_url(url)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, json_serializer=_json_dumps)
+    try:
+        engine = create_engine(parsed, json_serializer=_json_dumps)
+    except ImportError as e:
+        raise EvalkitError(
+            f"cannot open database {shown(parsed)}: its driver is not installed ({e.name}); "
+            "the app extra installs PostgreSQL's: pip install 'evalkit[app]'"
+        ) from None
     if is_sqlite:
 
         @event.listens_for(engine, "connect")
@@ -46,10 +74,33 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
             cursor.close()
 
+    elif parsed.get_backend_name() == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _postgres_settings(dbapi_connection: Any, _record: Any) -> None:
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True  # a SET outside any transaction stays set
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET lock_timeout = {int(LOCK_WAIT_MS)}")
+            cursor.close()
+            dbapi_connection.autocommit = autocommit
+
     return engine
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once; a server that cannot be reached (or refuses us) is one line."""
+    try:
+        engine.connect().close()
+    except DBAPIError as e:
+        reason = " ".join(str(e.orig).split())  # libpq's messages span several lines
+        password = engine.url.password
+        if password:
+            reason = reason.replace(str(password), "***")
+        raise EvalkitError(f"cannot connect to database {shown(engine.url)}: {reason}") from None
 
 
 def migrate(engine: Engine) -> None:
@@ -67,6 +118,7 @@ def migrate(engine: Engine) -> None:
 def open_database(url: str) -> sessionmaker[Session]:
     """Engine, migrations applied, and a session factory."""
     engine = make_engine(url)
+    check_connection(engine)
     migrate(engine)
     return sessionmaker(engine, expire_on_commit=False)
 

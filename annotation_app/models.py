@@ -28,6 +28,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 
 from annotation_app.security import normalize_username, username_key
 
+# Lengths of columns filled from what people type: checked by the services, because SQLite
+# stores longer text silently and PostgreSQL refuses it (an internal error, not a message).
+DISPLAY_NAME_MAX = 200
+ITEM_LANGUAGE_MAX = 32
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
@@ -78,7 +83,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(128), unique=True)
     # NFKC + case-folded username: logins and uniqueness compare this (set with `username`).
     username_key: Mapped[str] = mapped_column(String(128), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200), default="")
+    display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME_MAX), default="")
     password_hash: Mapped[str | None] = mapped_column(String(256))  # None: single sign-on only
     role: Mapped[str] = mapped_column(String(16), default=Role.ANNOTATOR.value)
     language: Mapped[str] = mapped_column(String(8), default="en")  # of the interface
@@ -154,7 +159,7 @@ class Item(Base):
     suite_id: Mapped[int] = mapped_column(ForeignKey("suites.id"), index=True)
     item_id: Mapped[str] = mapped_column(String(128))  # the evalkit item id
     task: Mapped[str] = mapped_column(String(32), index=True)
-    language: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(ITEM_LANGUAGE_MAX))
     split: Mapped[str] = mapped_column(String(8))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     record: Mapped[dict[str, Any]] = mapped_column(JSON)  # evalkit item record, validated

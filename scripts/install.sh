@@ -11,7 +11,9 @@
 # torchcodec, whose missing operators ("torchvision::nms does not exist") break
 # `import transformers`. Text models need none of them, so they are removed again.
 # With `dev`, the browser tests also need Debian's chromium (Playwright drives it; it never
-# downloads a browser) and a CJK font, or Chinese renders as empty boxes in screenshots.
+# downloads a browser) and a CJK font, or Chinese renders as empty boxes in screenshots; the
+# app's database tests also run on a real PostgreSQL server (Debian's postgresql: the tests
+# start their own throwaway server with its initdb and pg_ctl, never the system's cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="cpu,demo,analysis"  # demo: the demo's judge model; analysis: suite analyze
@@ -62,5 +64,12 @@ venv_python=.venv/bin/python
 if [[ ",$extras," == *",dev,"* ]] && { [[ ! -x /usr/bin/chromium ]] || ! fc-list 2>/dev/null | grep -qi wqy; }; then
   apt_install chromium fonts-wqy-microhei
   echo "installed Debian chromium and fonts-wqy-microhei for the browser tests"
+fi
+has_initdb() {
+  command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null
+}
+if [[ ",$extras," == *",dev,"* ]] && ! has_initdb; then
+  apt_install postgresql
+  echo "installed Debian postgresql for the app's PostgreSQL tests"
 fi
 echo "evalkit is .venv/bin/evalkit (or run '. .venv/bin/activate' first, then 'evalkit')"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from annotation_app.db import make_engine
 from annotation_app.models import Base
 
 config = context.config
@@ -28,6 +28,6 @@ if connection is not None:
     _run(connection)
 else:  # `alembic -x url=...` from a shell, for writing new migrations
     url = context.get_x_argument(as_dictionary=True).get("url", "sqlite:///.evalkit/app.db")
-    with create_engine(url).connect() as conn:
+    with make_engine(url).connect() as conn:
         _run(conn)
         conn.commit()

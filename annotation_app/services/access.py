@@ -69,10 +69,12 @@ def record_refusal(db: Session, actor: User | None, service_name: str, error: Re
 
 
 def is_unique_violation(error: IntegrityError) -> bool:
-    """A unique constraint refused a row that another transaction created first (SQLite,
-    PostgreSQL)."""
+    """A unique constraint refused a row that another transaction created first (SQLite;
+    PostgreSQL's SQLSTATE 23505: `sqlstate` in psycopg 3, `pgcode` in psycopg2)."""
     orig = error.orig
-    return "UNIQUE constraint failed" in str(orig) or getattr(orig, "pgcode", None) == "23505"
+    if "UNIQUE constraint failed" in str(orig):
+        return True
+    return "23505" in (getattr(orig, "sqlstate", None), getattr(orig, "pgcode", None))
 
 
 def service(

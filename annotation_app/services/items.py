@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from annotation_app.errors import InvalidInput, NotFound
-from annotation_app.models import Item, Status, Suite, User, utcnow
+from annotation_app.models import ITEM_LANGUAGE_MAX, Item, Status, Suite, User, utcnow
 from annotation_app.permissions import Action, require_edit_item
 from annotation_app.services import audit
 from annotation_app.services.access import service
@@ -51,6 +51,9 @@ def validate_record(record: dict[str, Any], where: str = FORM) -> ItemBase:
     item, problems = parse_item(record, where)
     if item is None:
         raise InvalidInput(problems)
+    if len(item.language) > ITEM_LANGUAGE_MAX:  # the pattern allows any number of subtags
+        reason = f"at most {ITEM_LANGUAGE_MAX} characters (this has {len(item.language)})"
+        raise InvalidInput([Problem(where, "language", reason)])
     return item
 
 
@@ -248,12 +251,13 @@ def search_items(db: Session, actor: User, suite_id: int, filters: ItemFilter) -
         )
     needle = filters.text.strip()
     if needle:
-        matches = Item.search_text.contains(needle, autoescape=True) | Item.item_id.contains(
+        # lower() on both sides: SQLite's LIKE ignores case (ASCII), PostgreSQL's does not.
+        matches = Item.search_text.icontains(needle, autoescape=True) | Item.item_id.icontains(
             needle, autoescape=True
         )
         query = query.where(matches | Item.id.in_(blind))  # blind rows are matched below
     views = [item_view(row, row.id in blind) for row in db.scalars(query)]
-    if needle:  # LIKE ignores case (ASCII) on SQLite; so does this
+    if needle:  # the search ignores case; so does this
         low = needle.casefold()
         views = [
             v

@@ -6,6 +6,11 @@ A conflicting write never waits: the version check happens before anything is wr
 UPDATE itself carries the version (SQLAlchemy's `version_id_col`), so a write that lost the race
 matches no row and is refused at once. Nothing here waits on a lock its own transaction holds:
 the caller's transaction is rolled back before the attempt is recorded.
+
+The same holds on PostgreSQL (READ COMMITTED): an UPDATE of a row that another open transaction
+changed waits for that transaction only, then re-checks its WHERE clause against the committed
+row, so the version no longer matches and the save is refused; a lock held longer than
+`db.LOCK_WAIT_MS` refuses it too, as SQLite's busy timeout does.
 """
 
 from __future__ import annotations
@@ -54,7 +59,12 @@ def check_version(
 
 
 def _is_busy(error: OperationalError) -> bool:
-    text = str(error.orig).lower()
+    """The write waited `db.LOCK_WAIT_MS` for another transaction: SQLite's "database is
+    locked", PostgreSQL's lock_timeout (SQLSTATE 55P03, lock_not_available)."""
+    orig = error.orig
+    if "55P03" in (getattr(orig, "sqlstate", None), getattr(orig, "pgcode", None)):
+        return True
+    text = str(orig).lower()
     return "locked" in text or "busy" in text
 
 

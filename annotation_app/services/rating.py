@@ -179,11 +179,25 @@ def _state(a: RatingAssignment) -> dict[str, Any] | None:
     return {"scores": a.scores, "winner": a.winner, "comment": a.comment}
 
 
+def _still_open(db: Session, rating_set: RatingSet) -> None:
+    """Refuse a rating when the set was closed after the rater's task was loaded: the rating
+    is written first, then the set is read again, locked against closing until this
+    transaction ends (PostgreSQL: FOR SHARE, which also waits for a close in progress; SQLite:
+    the write holds the database's lock, so the read is current)."""
+    db.flush()
+    closed_at = db.scalar(
+        select(RatingSet.closed_at).where(RatingSet.id == rating_set.id).with_for_update(read=True)
+    )
+    if closed_at is not None:
+        raise RatingSetClosed("error.rating_set_closed", set=rating_set.name)
+
+
 def _save(
     db: Session, actor: User, a: RatingAssignment, before: dict[str, Any] | None
 ) -> RatingTask:
     a.rated_at = utcnow()
     unit = a.unit
+    _still_open(db, unit.rating_set)
     audit.record(
         db,
         actor,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from annotation_app.errors import InvalidInput, NotFound, NotLoggedIn, PermissionDenied
 from annotation_app.i18n import LANGUAGES
-from annotation_app.models import Role, User
+from annotation_app.models import DISPLAY_NAME_MAX, Role, User
 from annotation_app.permissions import Action
 from annotation_app.security import (
     MIN_PASSWORD_LENGTH,
@@ -36,12 +36,15 @@ __all__ = [
 
 
 def _check_new_user(
-    db: Session, username: str, password: str | None, role: str, language: str
+    db: Session, username: str, password: str | None, role: str, language: str, display_name: str
 ) -> list[Problem]:
     problems = [Problem("user", "username", reason) for reason in username_problems(username)]
     taken = select(User.id).where(User.username_key == username_key(username))
     if not problems and db.scalar(taken):
         problems.append(Problem("user", "username", f"{username!r} is already taken"))
+    if len(display_name) > DISPLAY_NAME_MAX:
+        reason = f"at most {DISPLAY_NAME_MAX} characters (this has {len(display_name)})"
+        problems.append(Problem("user", "display_name", reason))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         problems.append(
             Problem("user", "password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
@@ -62,13 +65,13 @@ def _new_user(
     display_name: str,
     language: str,
 ) -> User:
-    username = normalize_username(username)
-    problems = _check_new_user(db, username, password, role, language)
+    username, display_name = normalize_username(username), display_name.strip()
+    problems = _check_new_user(db, username, password, role, language, display_name)
     if problems:
         raise InvalidInput(problems)
     user = User(
         username=username,
-        display_name=display_name.strip() or username,
+        display_name=display_name or username,
         password_hash=hash_password(password) if password is not None else None,
         role=role,
         language=language,

@@ -1,9 +1,17 @@
-"""Shared test data for the app tests: a password, the users, an MCQ record, `act`'s type."""
+"""Shared test data for the app tests: a password, the users, an MCQ record, `act`'s type,
+and the mark that runs a test on both database backends."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+import pytest
+
+BACKENDS = ("sqlite", "postgres")
+# On a test or a module: run it on SQLite and on PostgreSQL (ids `[sqlite]`, `[postgres]`);
+# conftest.py's `backend` fixture receives the name.
+both_backends = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 PASSWORD = "correct horse"
 # name, role, active: every test database has these accounts.

@@ -1,21 +1,27 @@
-"""Fixtures for the annotation app: a real SQLite database (migrated by Alembic) per test,
-users of each role, and a suite with a few items.
+"""Fixtures for the annotation app: a real database (migrated by Alembic) per test, users of
+each role, and a suite with a few items.
 
-Every test's database is a copy of one template made once per session (migrated, with the
-users below), so that argon2 hashes the passwords once, not once per test.
+The database is SQLite unless a test is marked `app_helpers.both_backends`: then it also runs
+on a real PostgreSQL server (`pg_server.py`), started once per session. EVALKIT_TEST_BACKEND=
+postgres runs every test on PostgreSQL (those that start the app in a browser excepted).
+Every test's database is a copy of one template made once per session and backend (migrated,
+with the users below), so that argon2 hashes the passwords once, not once per test.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from app_helpers import PASSWORD, USERS, Run, mcq
+from app_helpers import BACKENDS, PASSWORD, USERS, Run, mcq
+from pg_server import POSTGRES_ENV, PostgresServer, missing_requirement, postgres_wanted
 from rating_helpers import ScoredRun, scored_run
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from annotation_app.db import open_database, transaction
@@ -23,27 +29,86 @@ from annotation_app.models import User
 from annotation_app.services import items, suites, users
 from evalkit.suite.store import SuiteStore
 
+PG_TEMPLATE = "evalkit_template"
+BACKEND_ENV = "EVALKIT_TEST_BACKEND"
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "app.db"
-    made = open_database(f"sqlite:///{path}")
+
+def _fill_template(url: str) -> None:
+    made = open_database(url)
     with transaction(made) as db:
         for name, role, active in USERS:
             user = users.bootstrap_user(db, name, PASSWORD, role)
             user.active = active
-    made.kw["bind"].dispose()  # closes the last connection: the WAL is checkpointed into the file
+    made.kw["bind"].dispose()  # SQLite: the WAL is checkpointed; Postgres: a template is unused
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "app.db"
+    _fill_template(f"sqlite:///{path}")
     return path
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'app.db'}"
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for this session; the Postgres tests fail with one line when it
+    cannot be started here (skipped only when EVALKIT_TEST_POSTGRES=0)."""
+    if not postgres_wanted():
+        pytest.skip(f"{POSTGRES_ENV}=0: the PostgreSQL tests are left out")
+    missing = missing_requirement()
+    if missing is not None:
+        pytest.fail(missing, pytrace=False)
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PostgresServer) -> str:
+    pg_server.create(PG_TEMPLATE)
+    _fill_template(pg_server.url(PG_TEMPLATE))
+    return PG_TEMPLATE
 
 
 @pytest.fixture
-def factory(db_url: str, template_db: Path) -> Iterator[sessionmaker[Session]]:
-    shutil.copyfile(template_db, db_url.removeprefix("sqlite:///"))
+def backend(request: pytest.FixtureRequest) -> str:
+    """What `both_backends` parametrizes; otherwise $EVALKIT_TEST_BACKEND (postgres: every app
+    test on PostgreSQL), by default sqlite."""
+    name = str(getattr(request, "param", os.environ.get(BACKEND_ENV) or "sqlite"))
+    if name not in BACKENDS:
+        pytest.fail(f"{BACKEND_ENV}={name!r}: expected one of {', '.join(BACKENDS)}", pytrace=False)
+    return name
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of the test's database: empty, unless the test takes `factory` (SQLite: a file
+    not made yet)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    name = server.new_name()
+    if "factory" not in request.fixturenames:  # else `factory` makes it from the template
+        server.create(name)
+    yield server.url(name)
+    server.drop(name)
+
+
+@pytest.fixture
+def factory(
+    db_url: str, backend: str, request: pytest.FixtureRequest
+) -> Iterator[sessionmaker[Session]]:
+    """The test's database: a copy of the template (migrated, with the users)."""
+    if backend == "sqlite":
+        shutil.copyfile(request.getfixturevalue("template_db"), db_url.removeprefix("sqlite:///"))
+    else:
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        template: str = request.getfixturevalue("pg_template")
+        server.create(str(make_url(db_url).database), template)
     made = open_database(db_url)
     yield made
     made.kw["bind"].dispose()

@@ -15,6 +15,7 @@ import pytest
 from access_cases import ACTIVE, CASES, World
 from app_helpers import USERS, Run
 from rating_helpers import ScoredRun
+from sqlalchemy import inspect as inspect_db
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,9 +79,7 @@ def _expected(service: str, who: str | None) -> bool:
 def _fingerprint(factory: sessionmaker[Session]) -> list[Any]:
     """Every row of every table but the audit log."""
     with factory() as db:
-        tables = db.execute(
-            text("SELECT name FROM sqlite_master WHERE type='table' AND name != 'audit_log'")
-        ).scalars()
+        tables = set(inspect_db(db.connection()).get_table_names()) - {"audit_log"}
         return [(t, db.execute(text(f'SELECT * FROM "{t}"')).all()) for t in sorted(tables)]
 
 

@@ -1,5 +1,6 @@
-"""Concurrent edits from threads, each with its own session on one SQLite file (as Streamlit
-serves several people): suite settings and items are versioned alike. Every losing writer gets
+"""Concurrent edits from threads, each with its own session on one database (as Streamlit
+serves several people), on SQLite and on PostgreSQL: suite settings and items are versioned
+alike. Every losing writer gets
 EditConflict within a second, no write overwrites one it did not see, no internal error, and
 every refused attempt is kept in the audit log."""
 
@@ -12,18 +13,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from app_helpers import Run, mcq
+from app_helpers import Run, both_backends, mcq
+from rating_helpers import ScoredRun, setup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from annotation_app.db import transaction
-from annotation_app.errors import EditConflict, InvalidInput, SaveConflict
+from annotation_app.errors import EditConflict, InvalidInput, RatingSetClosed, SaveConflict
 from annotation_app.models import AuditEntry, Item, Suite, User
-from annotation_app.services import agreement, items, suites
+from annotation_app.services import agreement, items, rating, rating_results, rating_setup, suites
 
 THREADS = 6
 ROUNDS = 4
 LIMIT_S = 1.0
+
+pytestmark = both_backends
 
 
 @dataclass
@@ -221,3 +225,47 @@ def test_creating_the_same_item_at_once_saves_one(suite_id: int, act: Run) -> No
         t.join()
     assert outcomes.count("saved") == 1
     assert set(outcomes) <= {"saved", "InvalidInput", "SaveConflict"}
+
+
+@pytest.mark.parametrize("first", ["close", "rate"])
+def test_a_set_being_closed_and_a_rating_being_saved_wait_for_each_other(
+    first: str, run: ScoredRun, act: Run, people: dict[str, int], factory: sessionmaker[Session]
+) -> None:
+    """A set closed while a rating is being saved either refuses the rating (the close came
+    first) or counts it (the rating came first); it never gets a rating after its close."""
+    made = act("rev", rating_setup.create_set, run.store, setup(run, [people["ann1"]]))
+    tasks = act("ann1", rating.my_rating_tasks, made.id)
+    task = tasks[0]
+    scores = {"accuracy": 4, "fluency": 5, "relevance": 3}
+    holding = threading.Event()
+
+    def hold_open(who: str, step: Callable[[Session, User], object]) -> None:
+        with transaction(factory) as db:
+            step(db, db.scalars(select(User).where(User.username == who)).one())
+            db.flush()
+            holding.set()
+            time.sleep(0.3)  # the transaction stays open, its writes not yet committed
+
+    if first == "close":
+        args: tuple[Any, ...] = ("rev", lambda db, a: rating_results.close_set(db, a, made.id))
+    else:
+        args = ("ann1", lambda db, a: rating.rate_output(db, a, task.assignment_id, scores))
+    holder = threading.Thread(target=hold_open, args=args)
+    holder.start()
+    holding.wait()
+    t0 = time.perf_counter()
+    try:
+        if first == "close":
+            with pytest.raises(RatingSetClosed):
+                act("ann1", rating.rate_output, task.assignment_id, scores)
+        else:
+            act("rev", rating_results.close_set, made.id)
+    finally:
+        holder.join()
+    assert time.perf_counter() - t0 < LIMIT_S
+    with factory() as db:
+        [closing] = db.scalars(select(AuditEntry).where(AuditEntry.action == "rating_set.close"))
+    rated = 0 if first == "close" else 1
+    assert closing.after == {"closed": True, "progress": {"ann1": [rated, len(tasks)]}}
+    now = act("ann1", rating.my_rating_tasks, made.id)[0]
+    assert now.closed and (now.scores == scores if rated else now.scores is None)

@@ -1,6 +1,6 @@
 """Logins: lockout after repeated failures (an injected clock, no sleeping), kept in the
-database; the same work for an unknown name as for a wrong password; failures audited; the
-user-name rule, in the app and on the command line."""
+database (on SQLite and PostgreSQL); the same work for an unknown name as for a wrong password;
+failures audited; the user-name rule, in the app and on the command line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from app_helpers import PASSWORD, Run
+from app_helpers import PASSWORD, Run, both_backends
 from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +51,7 @@ def audit_count(factory: sessionmaker[Session], action: str) -> int:
         return int(db.scalar(query) or 0)
 
 
+@both_backends
 @pytest.mark.parametrize("name", ["ann1", "no-such-user"])
 def test_five_failures_lock_the_name_until_the_lock_expires(
     factory: sessionmaker[Session], people: dict[str, int], db_url: str, name: str
@@ -72,6 +73,7 @@ def test_five_failures_lock_the_name_until_the_lock_expires(
     assert audit_count(factory, "login.refused_locked") == 2
 
 
+@both_backends
 def test_failures_are_forgotten_after_a_success_or_the_window(
     factory: sessionmaker[Session], people: dict[str, int]
 ) -> None:
@@ -88,6 +90,7 @@ def test_failures_are_forgotten_after_a_success_or_the_window(
     assert audit_count(factory, "login.locked") == 0
 
 
+@both_backends
 def test_concurrent_failures_are_all_counted(
     factory: sessionmaker[Session], people: dict[str, int]
 ) -> None:
@@ -181,6 +184,7 @@ def test_bad_user_names_are_refused(
     assert reason in caught.value.problems[0].reason
 
 
+@both_backends
 def test_names_differing_only_in_case_or_form_are_one_account(
     act: Run, people: dict[str, int]
 ) -> None:

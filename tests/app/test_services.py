@@ -1,11 +1,12 @@
-"""The service layer on a real SQLite database: roles, workflow, locking, audit, import."""
+"""The service layer on real SQLite and PostgreSQL databases: roles, workflow, locking, audit,
+import. (Migrations: test_migrations.py.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from app_helpers import PASSWORD, Run, mcq
+from app_helpers import PASSWORD, Run, both_backends, mcq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,8 @@ from annotation_app.services import audit, imports, items, locking, review, suit
 from evalkit.suite.importing import ColumnMapping
 from evalkit.suite.store import SuiteStore
 
+pytestmark = both_backends
+
 
 def audit_actions(factory: sessionmaker[Session], key: str) -> list[tuple[str, str]]:
     with factory() as db:
@@ -29,26 +32,6 @@ def audit_actions(factory: sessionmaker[Session], key: str) -> list[tuple[str, s
             select(AuditEntry).where(AuditEntry.entity_key == key).order_by(AuditEntry.id)
         )
         return [(e.username, e.action) for e in rows]
-
-
-def test_fresh_database_is_migrated_and_wal(factory: sessionmaker[Session]) -> None:
-    with factory() as db:
-        assert db.connection().exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert (
-            db.connection().exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-            == "0003"
-        )
-
-
-def test_migrations_match_models(factory: sessionmaker[Session]) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from annotation_app.models import Base
-
-    with factory() as db:
-        diff = compare_metadata(MigrationContext.configure(db.connection()), Base.metadata)
-    assert diff == []
 
 
 def test_passwords_are_hashed_and_login_fails_alike(
@@ -231,6 +214,8 @@ def test_search_and_filter(suite_id: int, act: Run) -> None:
 
     assert ids(text="何时生效") == ["a"]
     assert ids(text="offer") == ["b"]
+    assert ids(text="OFFER") == ["b"]  # case is ignored on every database
+    assert ids(text="_") == ids(text="%") == []  # LIKE's wildcards are plain characters
     assert ids(tag="要约") == ["a"]
     assert ids(author="ann2") == ["b"]
     assert ids(status="draft") == ["a", "b"]
@@ -288,3 +273,20 @@ def test_suite_name_already_published_is_refused(
     found = act("admin", items.search_items, suite.id, items.ItemFilter())
     assert sorted(r.item_id for r in found) == ["e1", "m1", "m2"]
     assert {r.status for r in found} == {"approved"}
+
+
+def test_text_longer_than_its_column_is_refused_field_by_field(suite_id: int, act: Run) -> None:
+    """SQLite would store it and PostgreSQL refuse it with an internal error: the services
+    check the columns' lengths first."""
+    with pytest.raises(InvalidInput) as caught:
+        act("admin", users.create_user, "long.name", PASSWORD, "annotator", "名" * 201)
+    assert [(p.field, p.reason) for p in caught.value.problems] == [
+        ("display_name", "at most 200 characters (this has 201)")
+    ]
+    language = "-".join(["en", *["abcdefgh"] * 4])  # a valid language tag of 38 characters
+    with pytest.raises(InvalidInput) as caught:
+        act("ann1", items.create_item, suite_id, mcq(id="long", language=language))
+    assert [(p.field, p.reason) for p in caught.value.problems] == [
+        ("language", "at most 32 characters (this has 38)")
+    ]
+    assert act("ann1", items.create_item, suite_id, mcq(id="ok", language="zh-Hans-CN")).item.id
