@@ -135,7 +135,7 @@ def create_user(
     """Create an account; the first admin is made this way. The password is asked for
     (hidden) unless --password-stdin is given."""
     _app_package()
-    from annotation_app.db import open_database, transaction
+    from annotation_app.db import open_database, parse_url, shown, transaction
     from annotation_app.errors import InvalidInput
     from annotation_app.services.users import bootstrap_user
     from annotation_app.settings import DEFAULT_DB_URL
@@ -157,4 +157,4 @@ def create_user(
         raise ProblemsFound(e.problems, f"user {username!r} was not created") from None
     finally:
         factory.kw["bind"].dispose()
-    click.echo(f"created {role} {name!r} in {url}")
+    click.echo(f"created {role} {name!r} in {shown(parse_url(url))}")  # password masked

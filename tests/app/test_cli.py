@@ -32,7 +32,7 @@ def test_create_first_admin_then_log_in(db_url: str) -> None:
         "--password-stdin",
         stdin="a long password\n",
     )
-    assert code == 0 and out.strip() == f"created admin 'boss' in {db_url}"
+    assert code == 0 and out.strip() == f"created admin 'boss' in {shown(parse_url(db_url))}"
     factory = open_database(db_url)
     with transaction(factory) as db:
         assert users.authenticate(db, "boss", "a long password").role == "admin"

@@ -65,3 +65,15 @@ def test_a_plain_postgresql_url_uses_psycopg(db_url: str) -> None:
         assert made.kw["bind"].dialect.driver == "psycopg"
     finally:
         made.kw["bind"].dispose()
+
+
+def test_create_user_never_prints_the_database_password(db_url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from test_cli import invoke
+
+    with_password = make_url(db_url).set(password="s3cret-pw").render_as_string(False)
+    code, out, err = invoke(
+        "app", "create-user", "ann", "--db", with_password, "--password-stdin", stdin="pw 12345\n"
+    )
+    assert code == 0, err
+    assert "created annotator 'ann' in " in out and "s3cret-pw" not in out + err and "***" in out
