@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -103,16 +103,44 @@ def check_connection(engine: Engine) -> None:
         raise EvalkitError(f"cannot connect to database {shown(engine.url)}: {reason}") from None
 
 
+# PostgreSQL advisory lock key held while migrating (any constant the app uses for nothing
+# else): app processes starting together on an empty database migrate one after another.
+MIGRATION_LOCK = 0x6576616C  # "eval"
+
+
 def migrate(engine: Engine) -> None:
-    """Apply every Alembic migration not yet applied (an empty database gets the full schema)."""
+    """Apply every Alembic migration not yet applied (an empty database gets the full schema).
+
+    Processes starting at once take turns: on PostgreSQL under a transaction-level advisory
+    lock, on SQLite under a lock file beside the database; the later one finds the schema at
+    head and does nothing."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with _migration_turn(engine), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def _migration_turn(engine: Engine) -> Iterator[None]:
+    """An exclusive lock file beside a SQLite database file while it migrates."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.migrating", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def open_database(url: str) -> sessionmaker[Session]:

@@ -4,6 +4,9 @@ the new column; and each backend's connection settings (WAL, lock waits)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -109,3 +112,26 @@ def test_each_backend_gets_its_connection_settings(
         else:
             assert setting("SHOW lock_timeout").scalar() == "10s"
             assert db.get_bind().dialect.driver == "psycopg"
+
+
+def test_processes_starting_together_on_an_empty_database_take_turns(db_url: str) -> None:
+    """Four app processes starting at once on an empty database: each migrates or finds the
+    schema at head; none fails on tables another is creating."""
+    script = (
+        "import sys, time\n"
+        "from annotation_app.db import make_engine, migrate\n"
+        "engine = make_engine(sys.argv[1])\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # start together\n"
+        "migrate(engine)\n"
+    )
+    at = str(time.time() + 4)
+    apps = [
+        subprocess.Popen([sys.executable, "-c", script, db_url, at], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    errors = [app.communicate(timeout=120)[1].decode()[-300:] for app in apps]
+    assert [app.returncode for app in apps] == [0] * 4, errors
+    engine = make_engine(db_url)
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert _version(engine) == head and _differences(engine) == []
+    engine.dispose()
