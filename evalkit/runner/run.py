@@ -308,11 +308,11 @@ def _run_group(
 
 
 def _finish_work(
-    w: _ModelWork, config: RunConfig, cache: GenerationCache, run_dir: Path, echo: Any
+    w: _ModelWork, config: RunConfig, results: dict[str, Any], run_dir: Path, echo: Any
 ) -> dict[str, Any]:
-    """Write the model's generations and return its manifest record."""
+    """Write the model's generations (`results`: its planned requests' cached results) and
+    return its manifest record."""
     model, stats = w.model, w.stats
-    results = cache.get_many([p.key for p in w.planned])
     templates = {}
     for version, items, plan in w.per_suite:
         stats.errors += write_generations(
@@ -367,11 +367,12 @@ def _run_models(
                 echo(f"one engine for {names} (LoRA adapters on {Path(models[indices[0]].path)})")
             _run_group(group, config, cache_path, work_dir)
             for w in group:
-                records[w.model.name] = _finish_work(w, config, cache, run_dir, echo)
+                results = cache.get_many([p.key for p in w.planned])
+                records[w.model.name] = _finish_work(w, config, results, run_dir, echo)
                 result.stats[w.model.name] = w.stats
                 if w.variants:
                     variant_scores[w.model.name] = model_variant_scores(
-                        w.per_suite, w.variants, cache, config
+                        w.per_suite, w.variants, results, config
                     )
     if variant_scores:
         k = config.prompts.variants

@@ -19,7 +19,6 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from evalkit.cache import GenerationCache
 from evalkit.runner.config import RunConfig
 from evalkit.runner.generations import generation_row
 from evalkit.runner.models import ModelSpec
@@ -84,13 +83,11 @@ def _item_scores(
 def model_variant_scores(
     per_suite: list[SuitePlan],
     variants: list[VariantPlan],
-    cache: GenerationCache,
+    results: dict[str, Any],
     config: RunConfig,
 ) -> dict[str, list[dict[str, float | None]]]:
-    """Suite ref -> per variant (0 first) item id -> score, for one model."""
-    keys = [p.key for _, _, plan in per_suite for p in plan.requests]
-    keys += [p.key for v in variants for p in v.plan.requests]
-    results = cache.get_many(keys)
+    """Suite ref -> per variant (0 first) item id -> score, for one model, from `results`
+    (cache key -> result) of its own and its variants' requests."""
     out: dict[str, list[dict[str, float | None]]] = {}
     for version, items, plan in per_suite:
         unchanged = {item.id for item in items if item.id not in plan.fits}

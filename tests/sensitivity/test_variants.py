@@ -94,7 +94,8 @@ def test_an_always_A_model_is_scored_against_each_variants_golds(
     answer = asdict(Generation("A", 10, 1, "stop", 0.01))
     with GenerationCache(tmp_path / "cache.sqlite") as cache:
         cache.put_many((r.key, answer) for r in requests)
-        scores = model_variant_scores(per_suite, variants, cache, config)
+        results = cache.get_many([r.key for r in requests])
+    scores = model_variant_scores(per_suite, variants, results, config)
     by_variant = scores[legal.ref]
     for k, variant_scores in enumerate(by_variant):
         golds = variant_version(legal, k).by_id
