@@ -7,8 +7,10 @@ batch it finished, and concurrent runs (separate processes) read and write the s
 Runs sharing a cache also share the work: a run *claims* a request before its engine starts on
 it, and another run that needs the same request waits for the result instead of generating it
 again. A claim lives while its owner is alive: the owner refreshes it (`heartbeat`), and a claim
-whose process is gone (on this host) or that went unrefreshed for `STALE_AFTER` seconds is
-taken over, so a killed run never blocks the next one for long.
+whose process is gone (on this host) or that went unrefreshed for `STALE_AFTER` seconds (a
+hung run) is taken over, so a killed run never blocks the next one for long. Runs share a
+cache on one machine or on a file system with working locks; SQLite's WAL mode does not work
+over network file systems such as NFS.
 """
 
 from __future__ import annotations
@@ -50,16 +52,26 @@ _CHUNK = 500  # keys per SELECT: stays under SQLite's bound-parameter limit
 STALE_AFTER = 60.0
 
 
+def _host() -> str:
+    """This host as claim owners name it: its name and PID namespace (containers on one host
+    share a name but not their process ids)."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{socket.gethostname()}/{namespace}"
+
+
 def claim_owner() -> str:
     """A claim owner's name for this process: host, pid and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _owner_gone(owner: str) -> bool:
-    """Whether `owner` was a process of this host that has ended."""
+    """Whether `owner` was a process of this host (and PID namespace) that has ended."""
     host, _, rest = owner.partition(":")
     pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != _host() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)

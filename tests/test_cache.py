@@ -101,8 +101,6 @@ def test_claims_split_work_between_runs_and_die_with_their_owner(tmp_path: Path)
 
 
 def test_a_claim_of_a_dead_process_or_gone_stale_is_taken_over(tmp_path: Path) -> None:
-    import socket
-
     import evalkit.cache as cache_module
 
     dead = subprocess.run(
@@ -111,12 +109,15 @@ def test_a_claim_of_a_dead_process_or_gone_stale_is_taken_over(tmp_path: Path) -
         text=True,
         check=True,
     )
-    dead_owner = f"{socket.gethostname()}:{dead.stdout.strip()}:x"
-    live_owner = f"{socket.gethostname()}:{os.getpid()}:y"
+    host = cache_module.claim_owner().partition(":")[0]  # this host and PID namespace
+    dead_owner = f"{host}:{dead.stdout.strip()}:x"
+    live_owner = f"{host}:{os.getpid()}:y"
     with GenerationCache(tmp_path / "c.sqlite") as cache:
         cache.claim(["a"], dead_owner)
         cache.claim(["b"], live_owner)
-        cache.claim(["c"], "another-host:1:z")
+        cache.claim(["c"], "another-host/1:1:z")
+        cache.claim(["d"], f"{host.partition('/')[0]}/0:{dead.stdout.strip()}:w")  # a container
+        assert cache.claim(["d"], "me") == ([], ["d"])  # same name, other PID namespace: alive
         assert cache.claim(["a", "b", "c"], "me") == (["a"], ["b", "c"])
         cache._db.execute(
             "UPDATE claims SET heartbeat = heartbeat - ?", (cache_module.STALE_AFTER + 1,)

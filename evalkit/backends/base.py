@@ -50,7 +50,9 @@ class Generation:
     prompt_tokens: int
     output_tokens: int
     finish_reason: str  # "stop", "length", ...
-    seconds: float  # wall time of the batch this came from, shared out per output token
+    # Streamed (vLLM): from when the request entered the engine to when it finished, queueing
+    # included. Batch calls: the batch's wall time shared out per output token.
+    seconds: float
     token_ids: list[int] = field(default_factory=list)  # generated ids, EOS/stop token included
 
 

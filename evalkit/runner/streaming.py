@@ -6,12 +6,14 @@ only what is not cached.
 
 Before a request goes to the engine it is claimed in the cache (`GenerationCache.claim`). A
 request another live run has claimed is not generated again: this run waits for its result
-(or takes the claim over if that run dies). The claims are refreshed while the run works and
-released when it stops.
+(or takes the claim over if that run dies). A `ClaimHeartbeat` thread refreshes the claims
+while the run works, even through a long engine call; a failed request's claim is released
+at once (another run may try it), and the rest when the run stops.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -57,10 +59,8 @@ class _Stream:
     queue: deque[dict[str, Any]] = field(default_factory=deque)
     waiting: dict[str, dict[str, Any]] = field(default_factory=dict)
     ready: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    failed_keys: list[str] = field(default_factory=list)
     failures_in_a_row: int = 0
     flushed_at: float = field(default_factory=time.monotonic)
-    beat_at: float = field(default_factory=time.monotonic)
     looked_at: float = field(default_factory=time.monotonic)
     began: float = field(default_factory=time.monotonic)
 
@@ -78,7 +78,8 @@ def stream_requests(
 ) -> None:
     """Run `rows` (job rows of one kind, each with its cache `key`) through `feed`, committing
     results to `cache` as they finish; failed keys go to `failures` with their reason."""
-    s = _Stream(kind, feed, cache, owner, bar, failures, stats, deque(rows))
+    unique = list({row["key"]: row for row in rows}.values())
+    s = _Stream(kind, feed, cache, owner, bar, failures, stats, deque(unique))
     while s.queue or s.waiting or s.ready or feed.pending():
         _top_up(s, to_request)
         if feed.pending():
@@ -94,11 +95,6 @@ def stream_requests(
             _flush(s, now)
         if s.waiting and now - s.looked_at >= WAIT_SECONDS:
             _look_at_waiting(s, now)
-        if now - s.beat_at >= HEARTBEAT_SECONDS:
-            cache.heartbeat(owner)
-            s.beat_at = now
-    if s.failed_keys:
-        cache.release(owner, s.failed_keys)  # another run may try them
 
 
 def _top_up(s: _Stream, to_request: Callable[[dict[str, Any]], EngineRequest]) -> None:
@@ -127,9 +123,10 @@ def _take(s: _Stream, polled: Polled) -> None:
         s.stats.output_tokens += int(value.get("output_tokens", 0))
     if polled.results:
         s.failures_in_a_row = 0
+    if polled.failures:  # another run waiting on one of them may try it; no deadlock on waits
+        s.cache.release(s.owner, [key for key, _ in polled.failures])
     for key, reason in polled.failures:
         s.failures[key] = reason
-        s.failed_keys.append(key)
         s.stats.failed += 1
         s.failures_in_a_row += 1
         s.bar.update(1)
@@ -166,3 +163,26 @@ def _look_at_waiting(s: _Stream, now: float) -> None:
         # Claimed here: their run died. Cached meanwhile: neither list; looked at next time.
         for key in claimed:
             s.queue.appendleft(s.waiting.pop(key))
+
+
+class ClaimHeartbeat:
+    """Refreshes `owner`'s claims every HEARTBEAT_SECONDS from a thread of its own (with its
+    own cache connection), so a long engine call never lets them go stale."""
+
+    def __init__(self, cache_path: str, owner: str) -> None:
+        self._cache_path, self._owner = cache_path, owner
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="claim-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        with GenerationCache(self._cache_path) as cache:
+            while not self._stop.wait(HEARTBEAT_SECONDS):
+                cache.heartbeat(self._owner)
+
+    def __enter__(self) -> ClaimHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

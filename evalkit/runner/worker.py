@@ -34,7 +34,7 @@ from evalkit.cache import GenerationCache, claim_owner
 from evalkit.errors import EvalkitError
 from evalkit.prompts import Prompt
 from evalkit.runner.models import ModelSpec
-from evalkit.runner.streaming import StreamStats, stream_requests
+from evalkit.runner.streaming import ClaimHeartbeat, StreamStats, stream_requests
 
 
 def prompt_to_json(prompt: Prompt) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def run_job(job: dict[str, Any]) -> None:
     timings: dict[str, dict[str, float]] = {}
     owner = claim_owner()
     try:
-        with GenerationCache(job["cache"]) as cache:
+        with GenerationCache(job["cache"]) as cache, ClaimHeartbeat(job["cache"], owner):
             try:
                 for name, rows in by_model.items():
                     began = time.perf_counter()

@@ -65,24 +65,29 @@ def connect(address: str) -> Any:
 
 def replica_resources(ray: Any, parallel: dict[str, Any]) -> dict[str, float]:
     """Each replica's Ray resources: its GPUs on a cluster with GPUs, else one CPU; refused in
-    one line when the cluster cannot hold them all."""
-    total = ray.cluster_resources()
+    one line when the cluster's nodes cannot hold them all (a replica lives on one node)."""
+    nodes = [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
     replicas, per_replica = parallel["replicas"], parallel["gpus_per_replica"]
     where = f"the Ray cluster at {parallel['ray_address']}"
-    gpus = int(total.get("GPU", 0))
-    if gpus or per_replica > 1:
+    gpus = [int(node.get("GPU", 0)) for node in nodes]
+    if sum(gpus) or per_replica > 1:
         needed = replicas * per_replica
-        if needed > gpus:
-            split = (
-                f" × {per_replica} GPUs each (tensor_parallel × pipeline_parallel)"
-                if per_replica > 1
-                else ""
-            )
+        split = (
+            f" × {per_replica} GPUs each (tensor_parallel × pipeline_parallel)"
+            if per_replica > 1
+            else ""
+        )
+        if needed > sum(gpus):
             raise UsageError(
-                f"engine.replicas={replicas}{split} needs {needed} GPUs; {where} has {gpus}"
+                f"engine.replicas={replicas}{split} needs {needed} GPUs; {where} has {sum(gpus)}"
+            )
+        if sum(g // per_replica for g in gpus) < replicas:
+            raise UsageError(
+                f"engine.replicas={replicas}{split}: a replica's GPUs must be on one node, and "
+                f"{where} has {', '.join(map(str, sorted(gpus, reverse=True)))} GPUs per node"
             )
         return {"num_gpus": per_replica, "num_cpus": 1}
-    cpus = int(total.get("CPU", 0))
+    cpus = sum(int(node.get("CPU", 0)) for node in nodes)
     if replicas > cpus:
         raise UsageError(
             f"engine.replicas={replicas} needs {replicas} CPUs on a cluster without GPUs "

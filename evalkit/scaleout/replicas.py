@@ -27,6 +27,17 @@ from evalkit.scaleout.cluster import connect, replica_resources
 
 POLL_SECONDS = 0.5  # a replica runs its engine this long per poll before answering
 WAIT_SECONDS = 1.0  # the pool waits at most this long for any replica's answer
+LORA_LOGLIKELIHOOD_WINDOW = 4  # per replica: a LoRA engine scores options one at a time
+
+
+def _lost_errors(ray: Any) -> tuple[type[BaseException], ...]:
+    """Ray's errors that mean a replica (or the node holding its answer) is gone."""
+    return (ray.exceptions.RayActorError, ray.exceptions.ObjectLostError)
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 class EngineReplica:
@@ -104,10 +115,8 @@ class ReplicaPool:
         """Connect to the cluster, check it can hold the replicas, and start their engines."""
         ray = connect(parallel["ray_address"])
         resources = replica_resources(ray, parallel)
-        engine = dict(model.engine)
+        engine = dict(model.engine)  # tensor/pipeline parallel sizes set by the run
         if parallel["gpus_per_replica"] > 1:
-            engine.setdefault("tensor_parallel_size", parallel["tensor_parallel"])
-            engine.setdefault("pipeline_parallel_size", parallel["pipeline_parallel"])
             # Inside an actor, vLLM's own workers are processes on the replica's node.
             engine.setdefault("distributed_executor_backend", "mp")
         spec = model.model_copy(update={"engine": engine}).model_dump(mode="json")
@@ -117,7 +126,10 @@ class ReplicaPool:
         actors = [
             remote.remote(spec, backend, options, batch_size) for _ in range(parallel["replicas"])
         ]
-        infos = ray.get([a.ready.remote() for a in actors])
+        try:
+            infos = ray.get([a.ready.remote() for a in actors])
+        except (*_lost_errors(ray), ray.exceptions.RayTaskError) as e:
+            raise EvalkitError(f"an engine replica could not start: {_first_line(e)}") from None
         errors = [info["error"] for info in infos if "error" in info]
         if errors:
             raise EvalkitError(errors[0])
@@ -132,8 +144,15 @@ class ReplicaPool:
     def pending(self) -> int:
         return len(self._queue) + sum(len(a) for a in self._assigned.values())
 
+    def _window_for(self, kind: RequestKind) -> int:
+        # A LoRA engine scores options one at a time: a short queue per replica shares them out.
+        if kind == "loglikelihood" and self._infos[0]["describe"].get("lora_adapters"):
+            return LORA_LOGLIKELIHOOD_WINDOW
+        return self._window
+
     def capacity(self, kind: RequestKind) -> int:
-        room = sum(self._window - len(self._assigned[i]) for i in self._actors)
+        window = self._window_for(kind)
+        room = sum(max(0, window - len(self._assigned[i])) for i in self._actors)
         return max(0, room - len(self._queue))
 
     def poll(self) -> Polled:
@@ -146,9 +165,13 @@ class ReplicaPool:
             index = self._polls.pop(ref)
             try:
                 polled: Polled = self._ray.get(ref)
-            except self._ray.exceptions.RayActorError as e:
+            except _lost_errors(self._ray) as e:
                 self._lose(index, e)
                 continue
+            except self._ray.exceptions.RayTaskError as e:  # the replica's code raised
+                if isinstance(e.cause, EvalkitError):
+                    raise e.cause from None
+                raise EvalkitError(f"engine replica {index}: {_first_line(e.cause or e)}") from None
             assigned = self._assigned[index]
             for tag, _ in polled.results:
                 assigned.pop(tag, None)
@@ -159,13 +182,19 @@ class ReplicaPool:
         return done
 
     def _dispatch(self) -> None:
-        """Share the queue out to replicas with room; keep one poll in flight per busy one."""
+        """Share the queue out evenly to replicas with room; keep one poll in flight per busy
+        replica."""
+        if self._queue:
+            window = self._window_for(request_kind(self._queue[0][1]))
+            rooms = {i: window - len(self._assigned[i]) for i in self._actors}
+            open_ = [i for i, room in rooms.items() if room > 0]
+            for n, index in enumerate(open_):
+                share = -(-len(self._queue) // (len(open_) - n))  # ceil: even over the rest
+                batch = [self._queue.popleft() for _ in range(min(rooms[index], share))]
+                if batch:
+                    self._actors[index].add.remote(batch)
+                    self._assigned[index].update(batch)
         for index, actor in self._actors.items():
-            room = self._window - len(self._assigned[index])
-            if room > 0 and self._queue:
-                batch = [self._queue.popleft() for _ in range(min(room, len(self._queue)))]
-                actor.add.remote(batch)
-                self._assigned[index].update(batch)
             if self._assigned[index] and index not in self._polls.values():
                 self._polls[actor.poll.remote()] = index
 
@@ -175,7 +204,7 @@ class ReplicaPool:
         orphans = self._assigned.pop(index)
         self._queue.extendleft(reversed(list(orphans.items())))
         self._retried += len(orphans)
-        self._lost.append(f"replica {index}: {str(error).strip().splitlines()[0][:200]}")
+        self._lost.append(f"replica {index}: {_first_line(error)[:200]}")
         if not self._actors:
             raise EvalkitError(
                 f"all {len(self._infos)} engine replicas were lost; the last: {self._lost[-1]}"

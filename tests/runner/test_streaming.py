@@ -89,3 +89,38 @@ def test_results_are_committed_while_the_engine_still_runs(tmp_path: Path) -> No
     engine.generate = generate  # type: ignore[method-assign]
     run_stream(path, "host:1:me", 64, engine, {})
     assert seen[0] == 0 and 0 < seen[-1] < 64  # committed batch by batch, not at the end
+
+
+def test_runs_waiting_on_each_other_s_failing_requests_both_finish(tmp_path: Path) -> None:
+    """A failed request's claim is released at once: two runs that each hold the request the
+    other waits for, and each fails it, do not wait on each other forever."""
+    from .test_worker_failures import Engine
+
+    class SlowBad(Engine):
+        def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+            time.sleep(0.3)
+            return super().generate(requests)
+
+    path, finished, failures = tmp_path / "c.sqlite", [], {}
+
+    def run(owner: str, order: list[int]) -> None:
+        ordered = [{"key": f"k{i}", "text": f"r{i}", "kind": "generate"} for i in order]
+        with GenerationCache(path) as cache:
+            feed = BatchFeed(SlowBad({"r0", "r1"}), 1)
+            failures[owner] = {}
+            stream_requests(
+                ordered, "generate", to_request, feed, cache, owner, Bar(), failures[owner],
+                StreamStats(),
+            )  # fmt: skip
+        finished.append(owner)
+
+    threads = [
+        threading.Thread(target=run, args=(owner, order), daemon=True)
+        for owner, order in (("host:1:a", [0, 1]), ("host:2:b", [1, 0]))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert sorted(finished) == ["host:1:a", "host:2:b"]
+    assert all(set(f) == {"k0", "k1"} for f in failures.values())  # each tried and failed both

@@ -75,3 +75,30 @@ def test_ray_missing_or_unreachable_is_one_line(monkeypatch: pytest.MonkeyPatch)
         UsageError, match=r"engine\.replicas=2 needs Ray: pip install 'evalkit\[ray\]'"
     ):
         import_ray("engine.replicas=2")
+
+
+def test_replicas_must_fit_the_nodes_not_only_the_cluster_total() -> None:
+    from types import SimpleNamespace
+
+    from evalkit.scaleout.cluster import replica_resources
+
+    def cluster(*nodes: dict[str, float], dead: dict[str, float] | None = None) -> object:
+        listed = [{"Alive": True, "Resources": n} for n in nodes]
+        listed += [{"Alive": False, "Resources": dead}] if dead else []
+        return SimpleNamespace(nodes=lambda: listed)
+
+    def ask(replicas: int, tp: int) -> dict[str, object]:
+        return {"replicas": replicas, "gpus_per_replica": tp, "ray_address": "auto"}
+
+    two_by_four = cluster({"GPU": 4, "CPU": 16}, {"GPU": 4, "CPU": 16}, dead={"GPU": 8})
+    assert replica_resources(two_by_four, ask(2, 4)) == {"num_gpus": 4, "num_cpus": 1}
+    with pytest.raises(UsageError, match=r"needs 12 GPUs; the Ray cluster at auto has 8$"):
+        replica_resources(two_by_four, ask(3, 4))
+    with pytest.raises(
+        UsageError, match="must be on one node, and the Ray cluster at auto has 4, 4"
+    ):
+        replica_resources(two_by_four, ask(1, 8))
+    cpus = cluster({"CPU": 1}, {"CPU": 1})
+    assert replica_resources(cpus, ask(2, 1)) == {"num_cpus": 1}
+    with pytest.raises(UsageError, match=r"engine\.replicas=3 needs 3 CPUs"):
+        replica_resources(cpus, ask(3, 1))
