@@ -72,6 +72,19 @@ def replica_pids() -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
+def start_replicated_run(cluster: Any, models: Path, root: Path) -> subprocess.Popen[bytes]:
+    """`evalkit run` on 2 replicas of the cluster, in a process group of its own; its output
+    goes to root/run.log (a pipe nobody reads while the test waits could fill and stall it)."""
+    command = args(root, models, "ray", "engine.replicas=2", f"ray.address={cluster.address}")
+    with (root / "run.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "evalkit", "run", *command],
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def assert_same_outputs(single: dict, replicated: dict) -> None:
     for ref in SUITES:
         assert [r["item_id"] for r in replicated[ref]] == [r["item_id"] for r in single[ref]]
@@ -91,16 +104,7 @@ def test_two_replicas_match_one_engine_and_survive_a_lost_replica(
     total = single.stats["base"].requests
 
     # Two replicas, one per node; one is killed as soon as results come in.
-    command = args(
-        tmp_path, models_dir, "ray", "engine.replicas=2", f"ray.address={cluster.address}"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "evalkit", "run", *command],
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_replicated_run(cluster, models_dir, tmp_path)
     cache, killed = tmp_path / "ray.sqlite", None
     deadline = time.monotonic() + 600
     while proc.poll() is None and time.monotonic() < deadline:
@@ -110,8 +114,8 @@ def test_two_replicas_match_one_engine_and_survive_a_lost_replica(
             os.kill(killed, signal.SIGKILL)
             break
         time.sleep(0.05)
-    output, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, output
+    proc.wait(timeout=600)
+    assert proc.returncode == 0, (tmp_path / "run.log").read_text()[-3000:]
     assert killed is not None, "no replica was killed: the run ended before both answered"
 
     run_dir = tmp_path / "reports" / "ray"
@@ -132,15 +136,7 @@ def test_a_replicated_run_killed_midway_resumes_with_nothing_twice(
 ) -> None:
     """The whole run (driver and replicas) killed with SIGKILL: its results are in the cache,
     its claims die with it, and the same command generates only the rest."""
-    command = args(
-        tmp_path, models_dir, "ray", "engine.replicas=2", f"ray.address={cluster.address}"
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "evalkit", "run", *command],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_replicated_run(cluster, models_dir, tmp_path)
     cache = tmp_path / "ray.sqlite"
     deadline = time.monotonic() + 600
     while len(cached_keys(cache)) < 8 and proc.poll() is None and time.monotonic() < deadline:
@@ -148,6 +144,9 @@ def test_a_replicated_run_killed_midway_resumes_with_nothing_twice(
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     before = len(cached_keys(cache))
+    command = args(
+        tmp_path, models_dir, "ray", "engine.replicas=2", f"ray.address={cluster.address}"
+    )
     result = execute_run(compose_run_config(command), echo=print)
     stats = result.stats["base"]
     assert 8 <= before < stats.requests, "the run was not interrupted midway"
