@@ -21,6 +21,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from evalkit.errors import EvalkitError, UsageError
 from evalkit.prompts import Prompt
 from evalkit.runner.models import ModelSpec
 
+# Contexts kept tokenised for log-likelihood requests (an item's options share one).
+_CONTEXT_MEMO = 64
 # On the CPU backend the KV cache is carved out of RAM; without a bound, vLLM asks for most of a
 # NUMA node and refuses to start when other processes hold memory. GiB; the user's value wins.
 _CPU_KVCACHE_GIB = "2"
@@ -155,6 +158,21 @@ class VLLMBackend:
         return [r for r in results if r is not None]
 
     def _context_ids(self, prompt: Prompt) -> list[int]:
+        """The context's token ids, tokenised once for all of an item's options (they come
+        one after another)."""
+        key = (prompt.text, prompt.messages)
+        memo = self._context_memo
+        if key not in memo:
+            if len(memo) >= _CONTEXT_MEMO:
+                memo.clear()
+            memo[key] = self._tokenize_context(prompt)
+        return memo[key]
+
+    @cached_property
+    def _context_memo(self) -> dict[tuple[str | None, Any], list[int]]:
+        return {}
+
+    def _tokenize_context(self, prompt: Prompt) -> list[int]:
         if prompt.text is not None:
             return self.tokenizer(prompt.text, add_special_tokens=True)["input_ids"]
         return list(
@@ -178,12 +196,48 @@ class VLLMBackend:
         )
         return TokensPrompt(prompt_token_ids=ids), n
 
-    # Prompt log-probabilities only: one token generated, nothing detokenized (the logprob
-    # and rank of the prompt's own tokens are read; their text is never used).
-    def loglikelihood_params(self) -> Any:
+    def loglikelihood_params(self, length: int, continuation: int) -> Any:
+        """Sampling parameters scoring the last `continuation` of `length` prompt tokens.
+
+        Prompt log-probabilities only: one token generated, nothing detokenized, and of each
+        prompt position only the prompt token's own log-probability and rank
+        (`prompt_logprobs=0`), flat (no object per position). The context is taken from
+        vLLM's prefix cache where that is safe (`_reads_prefix_cache`): an item's options
+        share their whole context, and a suite's items their instruction and exemplars.
+        """
         return self._vllm.SamplingParams(
-            max_tokens=1, temperature=0.0, prompt_logprobs=1, detokenize=False
+            max_tokens=1,
+            temperature=0.0,
+            prompt_logprobs=0,
+            detokenize=False,
+            flat_logprobs=True,
+            skip_reading_prefix_cache=not self._reads_prefix_cache(length, continuation),
         )
+
+    def _reads_prefix_cache(self, length: int, continuation: int) -> bool:
+        """Whether a prompt may take cached context blocks without losing a log-probability
+        it is scored on.
+
+        vLLM computes prompt log-probabilities only for the positions it computes: a request
+        that reuses h cached tokens gets none for the rows before h (vllm/v1/worker/
+        gpu_model_runner.py, `_get_prompt_logprobs_dict`: `start_idx =
+        request.num_computed_tokens`), which is why it skips the prefix cache for every
+        request that asks for them (vllm/sampling_params.py, `skip_reading_prefix_cache`).
+        The continuation's first token is scored from the row of the context's last token,
+        so a hit must stop before it: h <= context - 1. Hits are whole blocks and at most
+        length - 1 tokens (vllm/v1/core/kv_cache_manager.py, `get_computed_blocks`), so the
+        prompt is safe when no block boundary falls in [context, length - 1]; this holds
+        whatever was cached, before or after a preemption. (Blocks the prompt computes are
+        still cached for the prompts after it.)
+        """
+        block = self._prefix_block
+        return block is not None and hits_stop_before_continuation(length, continuation, block)
+
+    @cached_property
+    def _prefix_block(self) -> int | None:
+        """Tokens per prefix-cache hit unit, when the engine caches prefixes in whole blocks
+        of `cache_config.block_size` (one full-attention KV cache group); else None."""
+        return _prefix_block_size(self.llm.llm_engine.vllm_config)
 
     @property
     def serves_adapters(self) -> bool:
@@ -192,13 +246,13 @@ class VLLMBackend:
 
     def loglikelihood(self, requests: Sequence[LoglikelihoodRequest]) -> list[Loglikelihood]:
         prompts = [self.loglikelihood_prompt(r) for r in requests]
-        params = self.loglikelihood_params()
+        params = [self.loglikelihood_params(len(p["prompt_token_ids"]), n) for p, n in prompts]
         loras = [self.lora_request(r.adapter) for r in requests]
         if self._loras:  # one at a time: see the module's docstring
             outputs = [
                 out
-                for (prompt, _), lora in zip(prompts, loras, strict=True)
-                for out in self.llm.generate([prompt], params, use_tqdm=False, lora_request=lora)
+                for (prompt, _), p, lora in zip(prompts, params, loras, strict=True)
+                for out in self.llm.generate([prompt], p, use_tqdm=False, lora_request=lora)
             ]
         else:
             outputs = self.llm.generate([p for p, _ in prompts], params, use_tqdm=False)
@@ -247,6 +301,37 @@ def loglikelihood_result(out: Any, n: int) -> Loglikelihood:
         total += entry.logprob
         greedy = greedy and entry.rank == 1
     return Loglikelihood(total, n, greedy)
+
+
+def hits_stop_before_continuation(length: int, continuation: int, block: int) -> bool:
+    """Whether every prefix-cache hit (whole `block`s, at most `length` - 1 tokens) of a
+    prompt of `length` tokens ends before the last context token, the row that scores the
+    first of the `continuation` tokens: no block boundary in [context, length - 1]."""
+    context = length - continuation
+    return (length - 1) // block * block <= context - 1
+
+
+def _prefix_block_size(config: Any) -> int | None:
+    """The prefix-cache hit unit of an engine with prefix caching on and a single
+    full-attention KV cache group: `cache_config.block_size` (vllm/v1/core/kv_cache_utils.py,
+    `resolve_kv_cache_block_sizes`). None for anything else (hybrid, sliding-window or
+    chunked-attention models, context parallelism, KV transfer), where hits may land on
+    other units: there log-likelihood prompts keep vLLM's default and skip the cache."""
+    cache, model = config.cache_config, config.model_config
+    text_config = model.hf_text_config
+    layer_types = set(getattr(text_config, "layer_types", None) or ["full_attention"])
+    plain = (
+        cache.enable_prefix_caching
+        and cache.prefix_match_unit in (None, cache.block_size)
+        and config.parallel_config.decode_context_parallel_size == 1
+        and config.kv_transfer_config is None
+        and not model.is_hybrid
+        and not model.is_attention_free
+        and model.get_sliding_window() is None
+        and getattr(text_config, "attention_chunk_size", None) is None
+        and layer_types == {"full_attention"}
+    )
+    return cache.block_size if plain else None
 
 
 def _lora_args(adapters: tuple[str, ...]) -> dict[str, Any]:

@@ -82,7 +82,8 @@ class VLLMFeed:
                 )
             return ids[0], None
         prompt, n = backend.loglikelihood_prompt(request)
-        ids = llm.enqueue(prompt, backend.loglikelihood_params(), lora_request=lora, use_tqdm=False)
+        params = backend.loglikelihood_params(len(prompt["prompt_token_ids"]), n)
+        ids = llm.enqueue(prompt, params, lora_request=lora, use_tqdm=False)
         return ids[0], n
 
     def poll(self) -> Polled:
