@@ -4,8 +4,11 @@ Prints where the time goes: worker start (Python + engine import), engine start,
 (inside engine calls), and everything else evalkit does (planning, prompts, fingerprinting,
 cache, writing files). Then, with vLLM: the same requests fed to one engine in chunks of 256
 with a barrier after each (how evalkit ran before streaming) against streamed request by
-request; and the run on 1 engine against 2 replicas on a local Ray cluster.
-Run: python bench/bench_runner.py [--backend vllm] [--items 1000] [--no-compare]
+request; and the run on 1 engine against 2 replicas on a local Ray cluster. Option
+log-likelihoods get a run of their own (`--mcq-items`, 4 options each, `mcq_mode=loglikelihood`)
+measured in option continuations per second; bench/bench_loglikelihood.py compares that path
+with lm-evaluation-harness.
+Run: python bench/bench_runner.py [--backend vllm] [--items 1000] [--mcq-items 250] [--no-compare]
 """
 
 from __future__ import annotations
@@ -43,6 +46,55 @@ SPEC = {
 }
 
 
+MCQ_SPEC = {
+    "name": "bench-mcq",
+    "description": "Synthetic MCQ suite.",
+    "guidelines": "Synthetic.",
+    "goals": [{"capability": "speed", "description": "Measures option scoring."}],
+    "tasks": {
+        "mcq": {
+            "instruction": "Answer each question with the letter of the correct choice.",
+            "prompt": "Question: {{ question }}\n"
+            "{% for c in choices %}{{ letters[loop.index0] }}. {{ c }}\n{% endfor %}Answer:",
+            "target": " {{ answer }}",
+            "chat": "{{ question }}\n\n"
+            "{% for c in choices %}{{ letters[loop.index0] }}. {{ c }}\n{% endfor %}",
+            "fewshot": 3,
+            "stop": ["\n"],
+            "metrics": ["accuracy"],
+        }
+    },
+}
+
+
+def make_mcq_suite(root: Path, n: int) -> None:
+    """`n` test MCQ items (and 3 dev exemplars), 4 options each."""
+    items = []
+    for i in range(n + 3):
+        a, b = 17 * i % 97, 31 * i % 89
+        choices = [str(a + b + d) for d in (0, 1, -1, 10)]
+        k = i % 4  # the right answer's place
+        choices[0], choices[k] = choices[k], choices[0]
+        items.append(
+            ITEM_ADAPTER.validate_python(
+                {
+                    "id": f"m{i:05d}" if i >= 3 else f"mdev{i}",
+                    "task": "mcq",
+                    "language": "en",
+                    "split": "dev" if i < 3 else "test",
+                    "provenance": {"author": "bench"},
+                    "question": f"A shop sells {a} pens on Monday and {b} pens on Tuesday. "
+                    f"How many pens does it sell over the two days (case {i})?",
+                    "choices": choices,
+                    "answer": "ABCD"[k],
+                }
+            )
+        )
+    spec = SuiteSpec.model_validate(MCQ_SPEC)
+    draft = SuiteDraft(spec, tuple(LocatedItem(it, "-") for it in items))
+    SuiteStore(root / "suites").publish(draft, author="bench", changelog="bench")
+
+
 def make_suite(root: Path, n: int) -> None:
     items = []
     for i in range(n + 3):
@@ -70,6 +122,9 @@ def main() -> None:
     parser.add_argument("--backend", default="vllm")
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument(
+        "--mcq-items", type=int, default=250, help="MCQ items scored by log-likelihood (0: none)"
+    )
     parser.add_argument("--no-compare", action="store_true", help="skip feeds and replicas")
     parser.add_argument(
         "--vllm-bench",
@@ -104,6 +159,12 @@ def main() -> None:
         began = time.perf_counter()
         execute_run(compose_run_config([*overrides, "run_id=warm"]), echo=lambda _: None)
         warm = time.perf_counter() - began
+        scored = None
+        if args.mcq_items:
+            make_mcq_suite(root, args.mcq_items)
+            mcq = [o for o in overrides if not o.startswith("suite=")]
+            mcq += ["suite=bench-mcq", "mcq_mode=loglikelihood", "run_id=mcq"]
+            scored = execute_run(compose_run_config(mcq), echo=lambda _: None).stats["model"]
 
     print(
         f"runner benchmark: {args.items} items, backend={args.backend}, "
@@ -123,6 +184,20 @@ def main() -> None:
         f"{100 * overhead / stats.generate_seconds:.1f}% of generation time"
     )
     print(f"  re-run, all cached         {warm:8.2f} s")
+    if scored is not None:
+        print(
+            f"  log-likelihood run: {args.mcq_items} MCQ items, {scored.requests} option "
+            f"continuations (engine start {scored.load_seconds:.1f} s not counted)"
+        )
+        print(
+            f"    inside engine calls      {scored.generate_seconds:8.2f} s  "
+            f"{scored.requests / scored.generate_seconds:.0f} continuations/s"
+        )
+        print(
+            f"    worker loop              {scored.worker_loop_seconds:8.2f} s  "
+            f"{scored.requests / scored.worker_loop_seconds:.0f} continuations/s "
+            "(with request decoding and cache writes)"
+        )
     if args.backend == "vllm" and not args.no_compare:
         from runner_compare import compare_feeds, compare_replicas
 
