@@ -1,10 +1,13 @@
 """vLLM's offline engine (`vllm.LLM`): the default backend.
 
-- Every prompt of a batch goes to the engine in one call, so continuous batching does its work.
+- A run feeds the engine request by request and steps it itself (`vllm_feed.VLLMFeed`), so
+  continuous batching always has work and each result is saved as it finishes; the batch
+  calls here (`generate`, `loglikelihood`) serve judges, tests and failure isolation.
 - Sampling parameters are always explicit; `generation_config="vllm"` stops the checkpoint's
   generation_config.json from silently changing them.
-- Chat prompts go through `LLM.chat`, which renders the tokenizer's chat template without
-  adding a second BOS (rendering to text and calling `generate` would add one).
+- Chat prompts go through `LLM.chat` / `LLM.enqueue_chat`, which render the tokenizer's chat
+  template without adding a second BOS (rendering to text and calling `generate` would add
+  one).
 - Option log-likelihoods come from prompt log-probabilities over context + continuation ids.
 - LoRA adapters (`BackendOptions.adapters`) run on the same engine (`enable_lora`), each
   request with its adapter's `LoRARequest`; requests without one run on the base weights.
