@@ -82,6 +82,21 @@ def _owner_gone(owner: str) -> bool:
     return False
 
 
+def _set_wal(db: sqlite3.Connection, wait: float = 60.0) -> None:
+    """Put the database in WAL mode. Switching a new file's journal mode needs it to itself,
+    and SQLite answers "database is locked" at once, without its busy wait, while another
+    connection opens it: runs starting together on a new cache retry here."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def cache_key(fingerprint: str, engine: str, sampling: Mapping[str, Any], prompt_key: str) -> str:
     """sha256 over the four things that determine an output."""
     payload = json.dumps(
@@ -97,7 +112,7 @@ class GenerationCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _set_wal(self._db)
         self._db.execute(
             "PRAGMA synchronous=NORMAL"
         )  # WAL + NORMAL: durable at checkpoint, never corrupt

@@ -123,3 +123,32 @@ def test_a_claim_of_a_dead_process_or_gone_stale_is_taken_over(tmp_path: Path) -
             "UPDATE claims SET heartbeat = heartbeat - ?", (cache_module.STALE_AFTER + 1,)
         )
         assert cache.claim(["b", "c"], "me") == (["b", "c"], [])  # unrefreshed: stale
+
+
+def test_runs_opening_a_new_cache_together_all_get_it(tmp_path: Path) -> None:
+    """SQLite refuses a journal-mode switch at once while another connection opens the new
+    file ("database is locked", no busy wait): every opener must still get the cache."""
+    import threading
+
+    for attempt in range(30):
+        path, errors = tmp_path / f"c{attempt}.sqlite", []
+        start = threading.Barrier(8)
+
+        def open_cache(
+            path: Path = path, start: threading.Barrier = start, errors: list = errors
+        ) -> None:
+            start.wait()
+            try:
+                with GenerationCache(path) as cache:
+                    cache.put_many([(f"k{threading.get_ident()}", {"text": "x"})])
+            except sqlite3.Error as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=open_cache) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with GenerationCache(path) as cache:
+            assert len(cache) == 8
