@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.errors import EvalkitError
 from evalkit.prompts import (
     Prompt,
     choose_exemplars,
@@ -76,6 +77,7 @@ class TokenCounter:
     def __init__(self, model: ModelSpec) -> None:
         from transformers import AutoTokenizer
 
+        self.path = model.path
         self.tokenizer = AutoTokenizer.from_pretrained(
             model.path, trust_remote_code=model.trust_remote_code
         )
@@ -84,9 +86,15 @@ class TokenCounter:
         if prompt.text is not None:
             return len(self.tokenizer(prompt.text, add_special_tokens=True)["input_ids"])
         messages = [{"role": r, "content": c} for r, c in prompt.messages or ()]
-        ids = self.tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, tokenize=True, return_dict=False
-        )
+        try:
+            ids = self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=True, return_dict=False
+            )
+        except Exception as e:  # Jinja's errors, and the template's own raise_exception
+            raise EvalkitError(
+                f"{self.path}: the chat template cannot render item {prompt.item_id!r}'s "
+                f"conversation: {type(e).__name__}: {e}"
+            ) from None
         return len(ids)
 
     def text(self, text: str) -> int:
@@ -242,8 +250,6 @@ def make_fitter(
     model: ModelSpec, truncate: bool, echo: Callable[[str], Any]
 ) -> PromptFitter | None:
     """A fitter for the model, or None (with a note) when its context length is unknown."""
-    from evalkit.errors import EvalkitError
-
     window = context_window(model)
     if window is None:
         echo(
