@@ -1,5 +1,8 @@
 """Running the uncached requests of one engine's models in a worker process of its own.
 
+The worker starts as soon as planning finds work, so the engine loads while the run fits
+prompts to the context (loading the tokenizer); the requests follow when planning is done.
+
 An engine serves one model, or a base model and LoRA adapters on it (see `engine_groups`).
 
 The worker writes results to the generation cache as it goes, and the keys of requests that
@@ -11,6 +14,7 @@ reached) stops the run with that message.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -59,6 +63,124 @@ def _job_request(model: str, p: PlannedRequest) -> dict[str, Any]:
     }
 
 
+class EngineProcess:
+    """One engine's worker process, started before its requests are known.
+
+    `start` launches the worker, which loads the engine (importing vLLM and building it takes
+    seconds to minutes) while this process plans and fits prompts (loading the tokenizer
+    takes seconds of its own); `run` then hands it the requests and waits for it to finish.
+    An engine serves one model, or a base model and LoRA adapters on it (the engine loads the
+    base, the first model's path). Leaving the `with` block without `run` stops the worker.
+    """
+
+    def __init__(
+        self, models: list[ModelSpec], config: RunConfig, cache_path: Path, work_dir: Path
+    ) -> None:
+        self.models = models
+        self.config = config
+        model = models[0].model_copy(update={"adapter": None})
+        adapters = [m.adapter for m in models if m.adapter is not None]
+        self.job: dict[str, Any] = {
+            "model": model.model_dump(mode="json"),
+            "backend": config.backend,
+            "options": {
+                "seed": config.seed,
+                "base_url": config.base_url,
+                "concurrency": config.concurrency,
+                "adapters": list(dict.fromkeys(adapters)),
+            },
+            "cache": str(cache_path),
+            "chunk_size": config.chunk_size,
+            "parallel": parallel_record(config.engine, config.ray),
+            "describe_out": str(work_dir / f"{model.name}.engine.json"),
+            "error_out": str(work_dir / f"{model.name}.error.txt"),
+            "failed_out": str(work_dir / f"{model.name}.failed.json"),
+        }
+        self.job_path = work_dir / f"{model.name}.job.json"
+        self.requests_path = work_dir / f"{model.name}.requests.json"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._began = 0.0
+
+    @property
+    def started(self) -> bool:
+        return self._proc is not None
+
+    def start(self) -> None:
+        """Launch the worker (once): it loads the engine, then waits for `run`."""
+        if self._proc is not None:
+            return
+        self.job_path.write_text(json.dumps(self.job, ensure_ascii=False), encoding="utf-8")
+        self._began = time.perf_counter()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "evalkit.runner.worker", str(self.job_path)],
+            stdin=subprocess.PIPE,
+        )
+
+    def run(self, work: list[tuple[ModelSpec, list[PlannedRequest]]]) -> EngineRun:
+        """Hand the worker each model's missing requests and wait until it has answered."""
+        self.start()
+        assert self._proc is not None and self._proc.stdin is not None
+        missing = [p for _, requests in work for p in requests]
+        rows = [_job_request(m.name, p) for m, requests in work for p in requests]
+        self.requests_path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        try:  # the worker reads this line once its engine is up
+            self._proc.stdin.write(f"{self.requests_path}\n".encode())
+            self._proc.stdin.close()
+        except BrokenPipeError:  # it ended before reading: its exit code and files say why
+            pass
+        returncode = self._proc.wait()
+        seconds = time.perf_counter() - self._began
+        self._proc = None
+        return self._outcome(returncode, seconds, [m.name for m, _ in work], missing)
+
+    def _outcome(
+        self, returncode: int, seconds: float, names: list[str], missing: list[PlannedRequest]
+    ) -> EngineRun:
+        failed_file = Path(self.job["failed_out"])
+        errors = (
+            json.loads(failed_file.read_text(encoding="utf-8")) if failed_file.is_file() else {}
+        )
+        if returncode != 0:
+            error_file = Path(self.job["error_out"])
+            if error_file.is_file():  # evalkit's own error: the model as a whole cannot run
+                who = f"model {names[0]!r}" if len(names) == 1 else f"models {', '.join(names)}"
+                raise EvalkitError(f"{who}: {error_file.read_text(encoding='utf-8')}")
+            reason = f"the engine process ended with exit code {returncode} before answering"
+            return EngineRun(
+                seconds,
+                {"engine": self.config.backend, "crashed": True},
+                {p.key: reason for p in missing} | errors,
+            )
+        describe = json.loads(Path(self.job["describe_out"]).read_text(encoding="utf-8"))
+        return EngineRun(seconds, describe, errors, describe.pop("models", {}))
+
+    def stop(self) -> None:
+        """End a worker that was started but not run: no requests (end of input), then
+        SIGTERM if it does not leave at once, SIGKILL as a last resort."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+        proc.terminate()
+        try:
+            proc.wait(timeout=_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def __enter__(self) -> EngineProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# How long a worker told to stop may take to shut its engine down before it is killed.
+_STOP_SECONDS = 30.0
+
+
 def run_engine(
     work: list[tuple[ModelSpec, list[PlannedRequest]]],
     config: RunConfig,
@@ -66,47 +188,6 @@ def run_engine(
     work_dir: Path,
 ) -> EngineRun:
     """Run each model's missing requests in one fresh worker process: one model, or a base
-    model and adapters on it (the engine loads the base, the first model's path)."""
-    model = work[0][0].model_copy(update={"adapter": None})
-    adapters = [m.adapter for m, _ in work if m.adapter is not None]
-    missing = [p for _, requests in work for p in requests]
-    names = ", ".join(m.name for m, _ in work)
-    job: dict[str, Any] = {
-        "model": model.model_dump(mode="json"),
-        "backend": config.backend,
-        "options": {
-            "seed": config.seed,
-            "base_url": config.base_url,
-            "concurrency": config.concurrency,
-            "adapters": list(dict.fromkeys(adapters)),
-        },
-        "cache": str(cache_path),
-        "chunk_size": config.chunk_size,
-        "parallel": parallel_record(config.engine, config.ray),
-        "requests": [_job_request(m.name, p) for m, requests in work for p in requests],
-        "describe_out": str(work_dir / f"{model.name}.engine.json"),
-        "error_out": str(work_dir / f"{model.name}.error.txt"),
-        "failed_out": str(work_dir / f"{model.name}.failed.json"),
-    }
-    job_path = work_dir / f"{model.name}.job.json"
-    job_path.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    began = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "evalkit.runner.worker", str(job_path)], check=False
-    )
-    seconds = time.perf_counter() - began
-    failed_file = Path(job["failed_out"])
-    errors = json.loads(failed_file.read_text(encoding="utf-8")) if failed_file.is_file() else {}
-    if proc.returncode != 0:
-        error_file = Path(job["error_out"])
-        if error_file.is_file():  # evalkit's own error: the model as a whole cannot run
-            who = f"model {names!r}" if len(work) == 1 else f"models {names}"
-            raise EvalkitError(f"{who}: {error_file.read_text(encoding='utf-8')}")
-        reason = f"the engine process ended with exit code {proc.returncode} before answering"
-        return EngineRun(
-            seconds,
-            {"engine": config.backend, "crashed": True},
-            {p.key: reason for p in missing} | errors,
-        )
-    describe = json.loads(Path(job["describe_out"]).read_text(encoding="utf-8"))
-    return EngineRun(seconds, describe, errors, describe.pop("models", {}))
+    model and adapters on it."""
+    with EngineProcess([m for m, _ in work], config, cache_path, work_dir) as engine:
+        return engine.run(work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ from evalkit.history.index import RUN_MARKER, run_status
 from evalkit.runner.adapters import fingerprint_record
 from evalkit.runner.config import RunConfig
 from evalkit.runner.engine_groups import check_adapters_supported, engine_groups
-from evalkit.runner.engine_process import run_engine
+from evalkit.runner.engine_process import EngineProcess
 from evalkit.runner.environment import environment_record
 from evalkit.runner.fitting import PromptFitter, make_fitter
 from evalkit.runner.generations import write_generations
@@ -129,10 +130,12 @@ def plan_model(
     cache: GenerationCache,
     echo: Any,
     subset: AnchorSubset | None = None,
+    on_missing: Callable[[], None] = lambda: None,
 ) -> list[tuple[SuiteVersion, list[ItemBase], Plan]]:
     """The model's plan on every suite, prompts fitted to its context where anything is left
     to generate (a fully cached suite needs no tokenizer); on `subset`'s suite, its anchors
-    only."""
+    only. `on_missing` is called before the tokenizer loads, the first time a suite has
+    anything left to generate (the run starts the engine then, to load meanwhile)."""
     fitter: PromptFitter | None = None
     per_suite = []
     for version in versions:
@@ -141,6 +144,7 @@ def plan_model(
         plan = plan_requests(model, fingerprint, config.backend, version, items, config)
         keys = [p.key for p in plan.requests]
         if len(cache.get_many(keys)) < len(set(keys)):
+            on_missing()
             fitter = fitter or make_fitter(model, config.truncate, echo)
             if fitter is not None:
                 plan = plan_requests(
@@ -263,11 +267,12 @@ def _plan_work(
     cache: GenerationCache,
     echo: Any,
     subset: AnchorSubset | None,
+    engine: EngineProcess,
 ) -> _ModelWork:
     adapter = Path(model.adapter) if model.adapter is not None else None
     fingerprints = fingerprint_record(Path(model.path), adapter, cache.file_digest)
     per_suite = plan_model(
-        model, fingerprints["fingerprint"], versions, config, cache, echo, subset
+        model, fingerprints["fingerprint"], versions, config, cache, echo, subset, engine.start
     )
     work = _ModelWork(model, fingerprints, per_suite, [], ModelRunStats())
     if config.prompts.variants > 1:
@@ -282,14 +287,13 @@ def _plan_work(
     return work
 
 
-def _run_group(
-    group: list[_ModelWork], config: RunConfig, cache_path: Path, work_dir: Path
-) -> None:
-    """One engine for the group's models that have anything left to generate."""
+def _run_group(group: list[_ModelWork], engine: EngineProcess) -> None:
+    """One engine for the group's models that have anything left to generate (started
+    already where planning found work)."""
     todo = [w for w in group if w.missing]
     if not todo:
         return
-    done = run_engine([(w.model, w.missing) for w in todo], config, cache_path, work_dir)
+    done = engine.run([(w.model, w.missing) for w in todo])
     load_seconds = done.describe.pop("load_seconds", 0.0)
     names = [w.model.name for w in todo]
     for w in todo:
@@ -361,11 +365,16 @@ def _run_models(
     variant_scores = {}
     with GenerationCache(cache_path) as cache:
         for indices in engine_groups(models, config.backend):
-            group = [_plan_work(models[i], versions, config, cache, echo, subset) for i in indices]
-            if len(group) > 1:
-                names = ", ".join(w.model.name for w in group)
-                echo(f"one engine for {names} (LoRA adapters on {Path(models[indices[0]].path)})")
-            _run_group(group, config, cache_path, work_dir)
+            # The engine loads in its own process while this one plans and fits the prompts.
+            with EngineProcess([models[i] for i in indices], config, cache_path, work_dir) as e:
+                group = [
+                    _plan_work(models[i], versions, config, cache, echo, subset, e) for i in indices
+                ]
+                if len(group) > 1:
+                    names = ", ".join(w.model.name for w in group)
+                    base = Path(models[indices[0]].path)
+                    echo(f"one engine for {names} (LoRA adapters on {base})")
+                _run_group(group, e)
             for w in group:
                 results = cache.get_many([p.key for p in w.planned])
                 records[w.model.name] = _finish_work(w, config, results, run_dir, echo)

@@ -9,13 +9,17 @@ killed run resumes where it stopped. One failing request never ends the run: it 
 with its reason to the job's `failed_out` file (`evalkit.backends.feed`).
 
 Run as `python -m evalkit.runner.worker JOB.json`; the `__main__` guard matters because engines
-spawn their own worker processes.
+spawn their own worker processes. The job names the engine; the requests come later: once the
+engine is up, the worker reads one line from standard input, the path of a JSON list of
+requests (`evalkit.runner.engine_process.EngineProcess`), so that the engine loads while the
+run is still planning. End of input instead means the run stopped: the worker leaves.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import asdict
@@ -83,6 +87,15 @@ def open_feed(job: dict[str, Any], model: ModelSpec) -> Feed:
     return engine_feed(engine, job["chunk_size"])
 
 
+def _await_requests() -> list[dict[str, Any]] | None:
+    """The requests the run hands over once the engine is up, or None at end of input."""
+    line = sys.stdin.readline().strip()
+    if not line:
+        return None
+    rows: list[dict[str, Any]] = json.loads(Path(line).read_text(encoding="utf-8"))
+    return rows
+
+
 def run_job(job: dict[str, Any]) -> None:
     from tqdm import tqdm
 
@@ -91,8 +104,11 @@ def run_job(job: dict[str, Any]) -> None:
     began = time.perf_counter()
     feed = open_feed(job, model)
     load_seconds = time.perf_counter() - began
+    requests = _await_requests()
+    if requests is None:  # the run stopped before handing over any work
+        return
     by_model: dict[str, list[dict[str, Any]]] = {}
-    for row in job["requests"]:
+    for row in requests:
         by_model.setdefault(row.get("model", model.name), []).append(row)
     failures: dict[str, str] = {}
     timings: dict[str, dict[str, float]] = {}
@@ -124,7 +140,14 @@ def run_job(job: dict[str, Any]) -> None:
     Path(job["describe_out"]).write_text(json.dumps(described, indent=2), encoding="utf-8")
 
 
+def _leave_on_sigterm(signum: int, frame: object) -> None:
+    # a stopped run's worker leaves through SystemExit, so that the engine shuts its own
+    # processes down on the way out
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _leave_on_sigterm)
     job_path = Path(argv[1])
     job = json.loads(job_path.read_text(encoding="utf-8"))
     try:

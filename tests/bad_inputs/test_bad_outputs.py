@@ -160,7 +160,9 @@ def test_run_outputs(world: World, case: str, monkeypatch: pytest.MonkeyPatch) -
     def no_engine(*args: object, **kwargs: object) -> None:
         raise EvalkitError("an engine would start here")
 
-    monkeypatch.setattr("evalkit.runner.run.run_engine", no_engine)
+    # planning may start the worker early (it loads while prompts are fitted): not here
+    monkeypatch.setattr("evalkit.runner.engine_process.EngineProcess.start", lambda self: None)
+    monkeypatch.setattr("evalkit.runner.engine_process.EngineProcess.run", no_engine)
     key, setup, reason = RUN_OUTPUTS[case]
     out, run_id, cache = world.out / "runs", "r1", world.out / "cache.sqlite"
     named = setup(world, {"out": out, "run_id": out / run_id, "cache": cache}[key])

@@ -30,7 +30,9 @@ def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise EvalkitError(ENGINE)
 
-    monkeypatch.setattr("evalkit.runner.run.run_engine", refuse)
+    # planning may start the worker early (it loads while prompts are fitted): not here
+    monkeypatch.setattr("evalkit.runner.engine_process.EngineProcess.start", lambda self: None)
+    monkeypatch.setattr("evalkit.runner.engine_process.EngineProcess.run", refuse)
 
 
 def _run(world: World, *extra: str | Path) -> Result:
