@@ -64,7 +64,7 @@ class ModelRunStats:
     generated: int = 0  # by this run's engine
     from_other_runs: int = 0  # answered meanwhile by another run sharing the cache
     output_tokens: int = 0
-    process_seconds: float = 0.0  # the worker process, start to exit
+    process_seconds: float = 0.0  # the worker process, start (while planning) to exit
     load_seconds: float = 0.0  # engine start: weights, KV cache, compilation
     generate_seconds: float = 0.0  # the engine calls themselves
     worker_loop_seconds: float = 0.0  # engine calls plus the worker's decoding and cache writes
