@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
+import time
 from typing import Any
 
 from evalkit.errors import EvalkitError, UsageError
@@ -94,6 +96,45 @@ def replica_resources(ray: Any, parallel: dict[str, Any]) -> dict[str, float]:
             f"(one per replica); {where} has {cpus}"
         )
     return {"num_cpus": 1}
+
+
+# How often a run waiting for room on the cluster says so.
+ROOM_NOTE_SECONDS = 30.0
+
+
+def reserve_replicas(ray: Any, resources: dict[str, float], parallel: dict[str, Any]) -> Any:
+    """A placement group holding every replica's resources (spread over nodes), waiting up to
+    `parallel["wait_for_room"]` seconds while other jobs hold them, with a note every
+    ROOM_NOTE_SECONDS; refused in one line, with what is free, when the wait runs out."""
+    from ray.util.placement_group import placement_group, remove_placement_group
+
+    bundle = {"CPU": resources.get("num_cpus", 1)}
+    if resources.get("num_gpus"):
+        bundle["GPU"] = resources["num_gpus"]
+    replicas, limit = parallel["replicas"], float(parallel.get("wait_for_room", 600.0))
+    group = placement_group([dict(bundle)] * replicas, strategy="SPREAD")
+    began = time.monotonic()
+    while True:
+        waited = time.monotonic() - began
+        if group.wait(timeout_seconds=max(0.1, min(ROOM_NOTE_SECONDS, limit - waited))):
+            return group
+        waited = time.monotonic() - began
+        free = ray.available_resources()
+        needs = ", ".join(f"{v:g} {k}" for k, v in bundle.items())
+        room = ", ".join(f"{free.get(k, 0):g} {k}" for k in bundle)
+        if waited >= limit:
+            remove_placement_group(group)
+            raise EvalkitError(
+                f"engine.replicas={replicas}: the Ray cluster at {parallel['ray_address']} had "
+                f"no room for them for {waited:.0f} s ({needs} each; free in the whole "
+                f"cluster now: {room}; other jobs hold the rest); ray.wait_for_room= sets how "
+                "long to wait"
+            )
+        print(
+            f"waiting {waited:.0f} s for room on the Ray cluster: {replicas} replicas of "
+            f"{needs} each; free in the whole cluster now: {room}",
+            file=sys.stderr,
+        )
 
 
 def check_local_gpus(gpus_per_replica: int, setting: str) -> None:

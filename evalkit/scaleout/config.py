@@ -52,6 +52,12 @@ class RayConfig(BaseModel):
         description="auto (the cluster `ray start` made), local (a cluster of this machine "
         "started for the run) or HOST:PORT; default local when engine.replicas > 1.",
     )
+    wait_for_room: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds to wait for the cluster to have room for every replica (GPUs "
+        "or CPUs other jobs hold) before the run gives up with what is free.",
+    )
 
 
 def check_parallel(engine: EngineParallelConfig, ray: RayConfig, backend: str) -> None:
@@ -78,4 +84,5 @@ def parallel_record(engine: EngineParallelConfig, ray: RayConfig) -> dict[str, A
         "tensor_parallel": engine.tensor_parallel,
         "pipeline_parallel": engine.pipeline_parallel,
         "ray_address": ray.address or "local",
+        "wait_for_room": ray.wait_for_room,
     }

@@ -23,7 +23,7 @@ from typing import Any
 from evalkit.backends.feed import EngineRequest, Polled, RequestKind, request_kind
 from evalkit.errors import EvalkitError
 from evalkit.runner.models import ModelSpec
-from evalkit.scaleout.cluster import connect, replica_resources
+from evalkit.scaleout.cluster import connect, replica_resources, reserve_replicas
 
 POLL_SECONDS = 0.5  # a replica runs its engine this long per poll before answering
 WAIT_SECONDS = 1.0  # the pool waits at most this long for any replica's answer
@@ -120,11 +120,19 @@ class ReplicaPool:
             # Inside an actor, vLLM's own workers are processes on the replica's node.
             engine.setdefault("distributed_executor_backend", "mp")
         spec = model.model_copy(update={"engine": engine}).model_dump(mode="json")
-        remote = ray.remote(EngineReplica).options(
-            **resources, scheduling_strategy="SPREAD", max_restarts=0
-        )
+        from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+        group = reserve_replicas(ray, resources, parallel)
+        remote = ray.remote(EngineReplica)
         actors = [
-            remote.remote(spec, backend, options, batch_size) for _ in range(parallel["replicas"])
+            remote.options(
+                **resources,
+                max_restarts=0,
+                scheduling_strategy=PlacementGroupSchedulingStrategy(
+                    group, placement_group_bundle_index=i
+                ),
+            ).remote(spec, backend, options, batch_size)
+            for i in range(parallel["replicas"])
         ]
         try:
             infos = ray.get([a.ready.remote() for a in actors])

@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,3 +183,56 @@ def test_a_cluster_too_small_or_unreachable_is_one_line(
     )
     assert result.exit_code != 0
     assert "ray.address=127.0.0.1:9: no Ray cluster answers there" in result.output
+
+
+def test_a_cluster_busy_with_other_jobs_is_waited_for_then_one_line(
+    cluster: Any,
+    models_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Another job holds one of the two nodes' CPUs: the run says it is waiting for room, and
+    gives up when ray.wait_for_room runs out, naming what is free; nothing is left behind."""
+    import ray
+    from click.testing import CliRunner
+
+    from evalkit.cli import cli
+    from evalkit.scaleout import cluster as cluster_module
+
+    ray.init(address=cluster.address, include_dashboard=False, log_to_driver=False)
+    try:
+
+        @ray.remote(num_cpus=1)
+        class OtherJob:
+            def ping(self) -> bool:
+                return True
+
+        other = OtherJob.remote()  # type: ignore[attr-defined]
+        assert ray.get(other.ping.remote())
+        more = ["engine.replicas=2", f"ray.address={cluster.address}", "ray.wait_for_room=3"]
+        began = time.perf_counter()
+        result = CliRunner().invoke(cli, ["run", *args(tmp_path, models_dir, "busy", *more)])
+        assert result.exit_code != 0
+        assert time.perf_counter() - began < 120
+        assert (
+            "engine.replicas=2: the Ray cluster at "
+            f"{cluster.address} had no room for them for 3 s (1 CPU each; free in the whole "
+            "cluster now: 1 CPU; other jobs hold the rest)"
+        ) in result.output, result.output
+        assert "Traceback" not in result.output
+        assert not (tmp_path / "reports" / "busy").exists()
+
+        # With room to wait: notes while the other job runs, the replicas' room once it ends.
+        monkeypatch.setattr(cluster_module, "ROOM_NOTE_SECONDS", 1.0)
+        parallel = {"replicas": 2, "ray_address": cluster.address, "wait_for_room": 60}
+        threading.Timer(3.0, ray.kill, args=(other,)).start()
+        began = time.perf_counter()
+        group = cluster_module.reserve_replicas(ray, {"num_cpus": 1}, parallel)
+        assert 2.5 < time.perf_counter() - began < 30
+        notes = capsys.readouterr().err.splitlines()
+        assert len(notes) >= 2 and all("for room on the Ray cluster" in n for n in notes), notes
+        assert "2 replicas of 1 CPU each; free in the whole cluster now: 1 CPU" in notes[0]
+        ray.util.remove_placement_group(group)
+    finally:
+        ray.shutdown()
