@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from annotation_app.errors import InvalidTransition, PermissionDenied
@@ -148,7 +148,18 @@ def close_set(db: Session, actor: User, set_id: int) -> RatingSetView:
     rating_set = load_set(db, set_id)
     if rating_set.closed:
         raise InvalidTransition("error.rating_set_closed_already", set=rating_set.name)
-    rating_set.closed_at, rating_set.closed_by_id = utcnow(), actor.id
+    # One UPDATE that only an open set matches: of two reviewers closing at once, the second
+    # waits for the first's transaction, then matches nothing (PostgreSQL re-checks the WHERE
+    # clause against the committed row; SQLite runs one write transaction at a time).
+    closing = db.execute(
+        update(RatingSet)
+        .where(RatingSet.id == rating_set.id, RatingSet.closed_at.is_(None))
+        .values(closed_at=utcnow(), closed_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if not closing.rowcount:  # type: ignore[attr-defined]
+        raise InvalidTransition("error.rating_set_closed_already", set=rating_set.name)
+    db.refresh(rating_set)
     view = set_view(db, rating_set)
     progress = {name: list(counts) for name, counts in view.progress.items()}
     audit.record(

@@ -19,7 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from annotation_app.db import transaction
-from annotation_app.errors import EditConflict, InvalidInput, RatingSetClosed, SaveConflict
+from annotation_app.errors import (
+    EditConflict,
+    InvalidInput,
+    InvalidTransition,
+    RatingSetClosed,
+    SaveConflict,
+)
 from annotation_app.models import AuditEntry, Item, Suite, User
 from annotation_app.services import agreement, items, rating, rating_results, rating_setup, suites
 
@@ -269,3 +275,33 @@ def test_a_set_being_closed_and_a_rating_being_saved_wait_for_each_other(
     assert closing.after == {"closed": True, "progress": {"ann1": [rated, len(tasks)]}}
     now = act("ann1", rating.my_rating_tasks, made.id)[0]
     assert now.closed and (now.scores == scores if rated else now.scores is None)
+
+
+def test_two_reviewers_closing_a_set_at_once_close_it_once(
+    run: ScoredRun, act: Run, people: dict[str, int], factory: sessionmaker[Session]
+) -> None:
+    """The second close waits for the first and is refused as closed already: one close in
+    the audit log, by whoever came first."""
+    made = act("rev", rating_setup.create_set, run.store, setup(run, [people["ann1"]]))
+    holding = threading.Event()
+
+    def hold_open() -> None:
+        with transaction(factory) as db:
+            rev = db.scalars(select(User).where(User.username == "rev")).one()
+            rating_results.close_set(db, rev, made.id)
+            holding.set()
+            time.sleep(0.3)  # closed, not yet committed
+
+    holder = threading.Thread(target=hold_open)
+    holder.start()
+    holding.wait()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(InvalidTransition):
+            act("rev2", rating_results.close_set, made.id)
+    finally:
+        holder.join()
+    assert time.perf_counter() - t0 < LIMIT_S
+    with factory() as db:
+        closes = db.scalars(select(AuditEntry).where(AuditEntry.action == "rating_set.close"))
+        assert [c.username for c in closes] == ["rev"]
