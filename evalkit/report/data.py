@@ -212,6 +212,6 @@ def build_report_data(run_dir: Path, suites_dir: Path | None = None) -> dict[str
         "unvalidated": unvalidated(summary),
         "judge_scores": score_distributions(rows, versions) if verdicts else {},
         "item_health": item_health(run_dir, versions, rows),
-        "tokenizers": tokenizer_tables(manifest, versions),
+        "tokenizers": tokenizer_tables(manifest, versions, run_dir),
         "sensitivity": read_sensitivity(run_dir),
     }

@@ -2,11 +2,19 @@
 
 Models that share a tokenizer (a base, its checkpoints and adapters, as their tokenizer files
 say) share a row. A model whose folder is gone since the run is left out, and said so.
+
+Loading tokenizers (importing transformers) takes seconds, most of a report's time: each row
+is kept in the run folder's `tokenizers.json`, keyed by the digest of the tokenizer's files
+and the suite versions' content hashes, so a report written again (after judging, re-scoring,
+or `evalkit report`) loads no tokenizer that has not changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +31,8 @@ TOKENIZER_FILES = (
     "special_tokens_map.json",
 )
 SHOWN_TERMS = 5
+CACHE_FILE = "tokenizers.json"
+CACHE_FORMAT = 1  # bump when a row's meaning changes: older rows are then computed again
 
 
 def _tokenizer_identity(path: Path) -> str | None:
@@ -36,12 +46,10 @@ def _tokenizer_identity(path: Path) -> str | None:
     return digest.hexdigest() if found else None
 
 
-def _shared_tokenizers(models: list[dict[str, Any]]) -> tuple[list[tuple[str, Any]], list[str]]:
-    """(names sharing a tokenizer, the tokenizer) per distinct tokenizer, and notes."""
-    try:
-        from transformers import AutoTokenizer
-    except ImportError:
-        return [], ["tokenizers need transformers (installed with evalkit's engines)"]
+def _tokenizer_groups(
+    models: list[dict[str, Any]],
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """The models grouped by the digest of their tokenizer files, and notes."""
     groups: dict[str, list[dict[str, Any]]] = {}
     notes = []
     for model in models:
@@ -51,8 +59,18 @@ def _shared_tokenizers(models: list[dict[str, Any]]) -> tuple[list[tuple[str, An
             notes.append(f"{model['name']}: no tokenizer files at {model.get('path')}")
             continue
         groups.setdefault(identity, []).append(model)
+    return groups, notes
+
+
+def _load(groups: dict[str, list[dict[str, Any]]], notes: list[str]) -> list[tuple[str, Any]]:
+    """(digest, tokenizer) of each group's first model whose tokenizer loads."""
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:
+        notes.append("tokenizers need transformers (installed with evalkit's engines)")
+        return []
     loaded = []
-    for members in groups.values():
+    for identity, members in groups.items():
         first = members[0]
         try:
             tokenizer = AutoTokenizer.from_pretrained(
@@ -61,42 +79,88 @@ def _shared_tokenizers(models: list[dict[str, Any]]) -> tuple[list[tuple[str, An
         except (OSError, ValueError) as e:
             notes.append(f"{first['name']}: its tokenizer does not load ({type(e).__name__})")
             continue
-        loaded.append((", ".join(m["name"] for m in members), tokenizer))
-    return loaded, notes
+        loaded.append((identity, tokenizer))
+    return loaded
+
+
+def _read_cache(path: Path | None) -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or unreadable: computed again
+        return {}
+    if not isinstance(cached, dict) or cached.get("format") != CACHE_FORMAT:
+        return {}
+    rows = cached.get("rows")
+    return rows if isinstance(rows, dict) else {}
+
+
+def _write_cache(path: Path | None, rows: dict[str, dict[str, Any]]) -> None:
+    """Replace the cache file whole (a reader never sees half of it); a folder that cannot
+    be written just keeps no cache."""
+    if path is None:
+        return
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".tokenizers-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"format": CACHE_FORMAT, "rows": rows}, out, ensure_ascii=False)
+        os.replace(temporary, path)
+    except OSError:
+        return
 
 
 def _rate(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def tokenizer_tables(manifest: dict[str, Any], versions: dict[str, SuiteVersion]) -> dict[str, Any]:
+def _row(coverage: Any) -> dict[str, Any]:
+    g = coverage.general
+    mean = coverage.mean_term_pieces
+    return {
+        "vocabulary": coverage.vocabulary,
+        "zh": _rate(coverage.domain.zh_per_char),
+        "zh_general": _rate(g.zh_per_char if g else None),
+        "en": _rate(coverage.domain.en_per_word),
+        "en_general": _rate(g.en_per_word if g else None),
+        "term_pieces": "" if mean is None else f"{mean:.1f}",
+        "worst": [f"{t.term} ({len(t.pieces)})" for t in coverage.terms[:SHOWN_TERMS]],
+    }
+
+
+def tokenizer_tables(
+    manifest: dict[str, Any], versions: dict[str, SuiteVersion], run_dir: Path | None = None
+) -> dict[str, Any]:
     """Per domain suite of the run: each tokenizer's fertility there and on the run's general
-    suite, and the domain terms it splits most."""
+    suite, and the domain terms it splits most (rows kept in run_dir's tokenizers.json)."""
     from evalkit.analysis.tokenizer_coverage import tokenizer_coverage
 
     domain = [v for v in versions.values() if not is_general_suite(v.name)]
     general = next((v for v in versions.values() if is_general_suite(v.name)), None)
     if not domain:
         return {"tables": [], "notes": []}
-    tokenizers, notes = _shared_tokenizers(manifest.get("models", []))
+    groups, notes = _tokenizer_groups(manifest.get("models", []))
+    cache_path = run_dir / CACHE_FILE if run_dir is not None else None
+    cached = _read_cache(cache_path)
+    general_hash = general.manifest.content_hash if general else "-"
+
+    def key(identity: str, version: SuiteVersion) -> str:
+        return f"{identity}:{version.manifest.content_hash}:{general_hash}"
+
+    missing = {i: m for i, m in groups.items() if any(key(i, v) not in cached for v in domain)}
+    if missing:
+        tokenizers = _load(missing, notes)
+        for version in domain:
+            for coverage in tokenizer_coverage(tokenizers, version, general):
+                cached[key(coverage.model, version)] = _row(coverage)
+        _write_cache(cache_path, cached)
     tables = []
     for version in domain:
-        rows = []
-        for coverage in tokenizer_coverage(tokenizers, version, general):
-            g = coverage.general
-            mean = coverage.mean_term_pieces
-            rows.append(
-                {
-                    "models": coverage.model,
-                    "vocabulary": coverage.vocabulary,
-                    "zh": _rate(coverage.domain.zh_per_char),
-                    "zh_general": _rate(g.zh_per_char if g else None),
-                    "en": _rate(coverage.domain.en_per_word),
-                    "en_general": _rate(g.en_per_word if g else None),
-                    "term_pieces": "" if mean is None else f"{mean:.1f}",
-                    "worst": [f"{t.term} ({len(t.pieces)})" for t in coverage.terms[:SHOWN_TERMS]],
-                }
-            )
+        rows = [
+            {"models": ", ".join(m["name"] for m in members), **cached[key(identity, version)]}
+            for identity, members in groups.items()
+            if key(identity, version) in cached
+        ]
         source = "glossary" if version.spec.glossary else "frequent n-grams"
         tables.append(
             {

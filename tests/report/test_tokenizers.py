@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from run_folders import write_run_folder
 from scoring.synthetic import model
 
@@ -51,3 +52,45 @@ def test_the_report_shows_each_tokenizer_once_with_its_coverage(tmp_path: Path) 
 
     page = write_report(run, SUITES_DIR).read_text(encoding="utf-8")
     assert 'id="tokenizers"' in page and "base, sft" in page
+
+
+def test_a_report_written_again_loads_only_tokenizers_that_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import transformers
+
+    store = SuiteStore(SUITES_DIR)
+    legal, general = store.load("legal"), store.load("general")
+    text = [t for v in (legal, general) for ts in suite_texts(v).values() for t in ts]
+    for name, size in (("base", 700), ("chat", 500)):
+        train_tokenizer(text, vocab_size=size).save_pretrained(tmp_path / "models" / name)
+    models = [
+        model("base", path=str(tmp_path / "models" / "base")),
+        model("chat", "chat", path=str(tmp_path / "models" / "chat")),
+    ]
+    run = tmp_path / "run"
+    write_run_folder(run, SUITES_DIR, [legal, general], models, lambda *_: "A")
+    score_run(run, SUITES_DIR, resamples=100)
+    first = build_report_data(run, SUITES_DIR)["tokenizers"]
+    assert (run / "tokenizers.json").is_file()
+
+    loads: list[str] = []
+    real = transformers.AutoTokenizer.from_pretrained
+
+    def counted(path: str, **kwargs: object) -> object:
+        loads.append(Path(path).name)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", counted)
+    assert build_report_data(run, SUITES_DIR)["tokenizers"] == first
+    assert loads == []  # every row from tokenizers.json
+
+    train_tokenizer(text, vocab_size=400).save_pretrained(tmp_path / "models" / "chat")
+    again = build_report_data(run, SUITES_DIR)["tokenizers"]
+    assert loads == ["chat"]  # only the tokenizer whose files changed
+    rows = {r["models"]: r for r in again["tables"][0]["rows"]}
+    assert rows["chat"]["vocabulary"] == 400 and rows["base"] == first["tables"][0]["rows"][0]
+
+    (run / "tokenizers.json").write_text("{not json", encoding="utf-8")  # computed again
+    assert build_report_data(run, SUITES_DIR)["tokenizers"] == again
+    assert sorted(loads) == ["base", "chat", "chat"]
