@@ -91,6 +91,7 @@ class VLLMBackend:
             for i, path in enumerate(options.adapters, start=1)
         }
         self._lm_head_adapters = _lm_head_adapters(options.adapters)
+        self._context_memo: dict[tuple[str | None, Any], list[int]] = {}
         if not _on_cpu():
             import torch
 
@@ -170,10 +171,6 @@ class VLLMBackend:
                 memo.clear()
             memo[key] = self._tokenize_context(prompt)
         return memo[key]
-
-    @cached_property
-    def _context_memo(self) -> dict[tuple[str | None, Any], list[int]]:
-        return {}
 
     def _tokenize_context(self, prompt: Prompt) -> list[int]:
         if prompt.text is not None:

@@ -153,7 +153,9 @@ def tokenizer_tables(
         for version in domain:
             for coverage in tokenizer_coverage(tokenizers, version, general):
                 cached[key(coverage.model, version)] = _row(coverage)
-        _write_cache(cache_path, cached)
+        # only this report's rows: tokenizers or suites since replaced are dropped
+        shown = {key(i, v) for i in groups for v in domain}
+        _write_cache(cache_path, {k: row for k, row in cached.items() if k in shown})
     tables = []
     for version in domain:
         rows = [

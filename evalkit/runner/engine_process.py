@@ -76,7 +76,6 @@ class EngineProcess:
     def __init__(
         self, models: list[ModelSpec], config: RunConfig, cache_path: Path, work_dir: Path
     ) -> None:
-        self.models = models
         self.config = config
         model = models[0].model_copy(update={"adapter": None})
         adapters = [m.adapter for m in models if m.adapter is not None]

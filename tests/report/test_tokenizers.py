@@ -4,6 +4,7 @@ gone."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,8 @@ def test_a_report_written_again_loads_only_tokenizers_that_changed(
     assert loads == ["chat"]  # only the tokenizer whose files changed
     rows = {r["models"]: r for r in again["tables"][0]["rows"]}
     assert rows["chat"]["vocabulary"] == 400 and rows["base"] == first["tables"][0]["rows"][0]
+    kept = json.loads((run / "tokenizers.json").read_text(encoding="utf-8"))["rows"]
+    assert len(kept) == 2  # the replaced tokenizer's row is gone: one per tokenizer shown
 
     (run / "tokenizers.json").write_text("{not json", encoding="utf-8")  # computed again
     assert build_report_data(run, SUITES_DIR)["tokenizers"] == again
