@@ -17,6 +17,7 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from evalkit.demo.tiny import build_tiny_llama
 from evalkit.runner.config import compose_run_config
@@ -67,54 +68,55 @@ MCQ_SPEC = {
 }
 
 
-def make_mcq_suite(root: Path, n: int) -> None:
-    """`n` test MCQ items (and 3 dev exemplars), 4 options each."""
+def _publish(root: Path, spec: dict[str, Any], n: int, fields: Any) -> None:
+    """Publish `spec` with `n` test items and 3 dev exemplars; `fields(i, a, b)` gives item
+    i's task fields for the sum a + b (its id prefix, and the rest)."""
     items = []
     for i in range(n + 3):
         a, b = 17 * i % 97, 31 * i % 89
+        prefix, task_fields = fields(i, a, b)
+        items.append(
+            ITEM_ADAPTER.validate_python(
+                {
+                    "id": f"{prefix}{i:05d}" if i >= 3 else f"{prefix}dev{i}",
+                    "language": "en",
+                    "split": "dev" if i < 3 else "test",
+                    "provenance": {"author": "bench"},
+                    **task_fields,
+                }
+            )
+        )
+    draft = SuiteDraft(SuiteSpec.model_validate(spec), tuple(LocatedItem(it, "-") for it in items))
+    SuiteStore(root / "suites").publish(draft, author="bench", changelog="bench")
+
+
+def make_mcq_suite(root: Path, n: int) -> None:
+    """`n` test MCQ items (and 3 dev exemplars), 4 options each."""
+
+    def mcq(i: int, a: int, b: int) -> tuple[str, dict[str, Any]]:
         choices = [str(a + b + d) for d in (0, 1, -1, 10)]
         k = i % 4  # the right answer's place
         choices[0], choices[k] = choices[k], choices[0]
-        items.append(
-            ITEM_ADAPTER.validate_python(
-                {
-                    "id": f"m{i:05d}" if i >= 3 else f"mdev{i}",
-                    "task": "mcq",
-                    "language": "en",
-                    "split": "dev" if i < 3 else "test",
-                    "provenance": {"author": "bench"},
-                    "question": f"A shop sells {a} pens on Monday and {b} pens on Tuesday. "
-                    f"How many pens does it sell over the two days (case {i})?",
-                    "choices": choices,
-                    "answer": "ABCD"[k],
-                }
-            )
+        question = (
+            f"A shop sells {a} pens on Monday and {b} pens on Tuesday. "
+            f"How many pens does it sell over the two days (case {i})?"
         )
-    spec = SuiteSpec.model_validate(MCQ_SPEC)
-    draft = SuiteDraft(spec, tuple(LocatedItem(it, "-") for it in items))
-    SuiteStore(root / "suites").publish(draft, author="bench", changelog="bench")
+        return "m", {"task": "mcq", "question": question, "choices": choices, "answer": "ABCD"[k]}
+
+    _publish(root, MCQ_SPEC, n, mcq)
 
 
 def make_suite(root: Path, n: int) -> None:
-    items = []
-    for i in range(n + 3):
-        a, b = 17 * i % 97, 31 * i % 89
-        items.append(
-            ITEM_ADAPTER.validate_python(
-                {
-                    "id": f"q{i:05d}" if i >= 3 else f"dev{i}",
-                    "task": "qa",
-                    "language": "en",
-                    "split": "dev" if i < 3 else "test",
-                    "provenance": {"author": "bench"},
-                    "question": f"A shop sells {a} pens on Monday and {b} pens on Tuesday. "
-                    f"How many pens does it sell in total over the two days (case {i})?",
-                    "answers": [str(a + b)],
-                }
-            )
+    """`n` test QA items (and 3 dev exemplars) with one numeric answer each."""
+
+    def qa(i: int, a: int, b: int) -> tuple[str, dict[str, Any]]:
+        question = (
+            f"A shop sells {a} pens on Monday and {b} pens on Tuesday. "
+            f"How many pens does it sell in total over the two days (case {i})?"
         )
-    draft = SuiteDraft(SuiteSpec.model_validate(SPEC), tuple(LocatedItem(it, "-") for it in items))
-    SuiteStore(root / "suites").publish(draft, author="bench", changelog="bench")
+        return "q", {"task": "qa", "question": question, "answers": [str(a + b)]}
+
+    _publish(root, SPEC, n, qa)
 
 
 def main() -> None:
