@@ -17,6 +17,7 @@ run is still planning. End of input instead means the run stopped: the worker le
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -156,15 +157,43 @@ def main(argv: list[str]) -> int:
         Path(job["error_out"]).write_text(str(e), encoding="utf-8")
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    if not job.get("parallel"):
-        # Everything is committed and written: skip the interpreter's teardown, where an
-        # in-process vLLM engine spends seconds in a full garbage collection
-        # (cleanup_dist_env_and_memory). Engine subprocesses end with their parent. A Ray
-        # driver shuts down normally, so its cluster releases the replicas.
+    if not job.get("parallel") and _end_engine_processes():
+        # Everything is committed and written, and the engine's own processes are gone: skip
+        # the interpreter's teardown, where an in-process vLLM engine spends seconds in a
+        # full garbage collection (cleanup_dist_env_and_memory). A Ray driver shuts down
+        # normally, so its cluster releases the replicas.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
     return 0
+
+
+def _end_engine_processes(grace: float = 5.0) -> bool:
+    """End the processes the engine started (vLLM's engine core and its workers: they do not
+    end with this process, and hold the model's memory): SIGTERM, then SIGKILL after `grace`
+    seconds. Python's resource tracker is left to end by itself, cleaning up after them.
+    False when psutil is missing: then only the interpreter's own teardown ends them."""
+    try:
+        import psutil  # type: ignore[import-untyped]
+    except ImportError:
+        return False
+    engine = [p for p in psutil.Process().children(recursive=True) if not _is_resource_tracker(p)]
+    for process in engine:
+        with contextlib.suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(engine, timeout=grace)
+    for process in alive:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=grace)
+    return True
+
+
+def _is_resource_tracker(process: Any) -> bool:
+    try:
+        return "multiprocessing.resource_tracker" in " ".join(process.cmdline())
+    except Exception:  # gone meanwhile, or not ours to read
+        return False
 
 
 if __name__ == "__main__":

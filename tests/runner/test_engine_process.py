@@ -118,3 +118,42 @@ def test_a_planning_error_after_the_engine_started_stops_it(
     assert "Traceback" not in result.output
     assert _children() == []
     assert not (tmp_path / "runs" / "r1").exists()  # a failed run leaves no folder behind
+
+
+def _engine_processes() -> set[int]:
+    found = set()
+    for p in psutil.process_iter(["cmdline"]):
+        if any("VLLM::" in part for part in p.info["cmdline"] or ()):
+            found.add(p.pid)
+    return found
+
+
+def test_a_finished_run_leaves_no_engine_process_behind(models_dir: Path, tmp_path: Path) -> None:
+    """With vLLM's default engine core in processes of its own (VLLM::EngineCore and its
+    workers), a worker that has written its results still ends them before it leaves: they
+    would otherwise hold the model's memory after the run (they do not end with it)."""
+    (models_dir / "own-core.yaml").write_text(
+        "path: weights-base\nkind: base\ndtype: float32\nengine: {enforce_eager: true}\n"
+        "env: {OMP_NUM_THREADS: '1'}\n"
+    )
+    before = _engine_processes()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            "suite=legal@v2",
+            "model=own-core",
+            "limit=3",
+            f"models_dir={models_dir}",
+            f"suites_dir={SUITES_DIR}",
+            f"out={tmp_path / 'runs'}",
+            f"cache={tmp_path / 'cache.sqlite'}",
+            "max_new_tokens=4",
+            "run_id=r1",
+            "resamples=200",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "runs" / "r1" / "manifest.json").read_text())
+    assert manifest["models"][0]["stats"]["generated"] > 0  # the engine really ran
+    assert _engine_processes() - before == set()
